@@ -239,7 +239,9 @@ class StackedActivation(nn.Module):
         self.acts = acts
         self.groups: list[tuple[Activation, int, int]] = []
         for k, a in enumerate(acts):
-            if self.groups and self.groups[-1][0] == a:
+            # compare by label: two Activation objects built by separate factory calls hold
+            # different lambdas and never compare equal, which made one group per member
+            if self.groups and self.groups[-1][0].label == a.label:
                 act, lo, _ = self.groups[-1]
                 self.groups[-1] = (act, lo, k + 1)
             else:

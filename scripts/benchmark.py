@@ -1,0 +1,336 @@
+#!/usr/bin/env python
+"""Throughput of the stacked engine against a naive per-model PyTorch loop (issue 5, PERFORMANCE.md).
+
+For the paper's network (784-1000x5-10, batch 10, plain SGD) it measures, in one process and
+interleaved so that a noisy machine slows both alike:
+
+* ``naive``: one ``nn.Sequential`` of ``nn.Linear`` + activation trained with ``torch.optim.SGD`` in
+  a Python loop, the way a typical reproduction trains: the data set lives on the device and each
+  mini-batch is taken by index (no ``.item()`` per step: the baseline is given its best case);
+* ``stacked``: :meth:`glorot.nn.StackedMLP.sgd_step` driven exactly as ``glorot.trainer.Run.run``
+  drives it (the trainer's ``BatchSampler``, the divergence bookkeeping, the device-side loss sum),
+  at K members, with recording off and, when ``glorot.record.Recorder`` exists, with recording
+  every ``--record-every`` updates. The recording cost is measured by timing ``Recorder.record``
+  on its own and amortized over ``--record-every`` updates (a CPU run cannot afford 1,000 updates
+  per K; the JSON says ``"recording": "amortized"``).
+
+Unit: member-updates per second (K members each taking one SGD step = K member-updates). Each
+number is the median of ``--repeats`` timed blocks, given with its min and max. ``ratio`` is against
+the naive loop measured in the same run. ``bw_fraction`` is the fraction of the memory-bandwidth
+ceiling: one update moves the fp32 weights 4 times (forward read, backward read, update read +
+write), against this device's measured copy rate (a GPU yardstick; on a CPU small stacks live in
+cache and the fraction can exceed 1).
+
+    python scripts/benchmark.py                    # CPU: shortened defaults (says what it cut)
+    python scripts/benchmark.py --device cuda --json results/bench/h100.json
+    python scripts/benchmark.py --ks 1,10 --member-updates 200 --repeats 2 --depth 2 --width 256
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import platform
+import shlex
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from glorot.nn import Member, StackedMLP, get_activation
+from glorot.trainer import BatchSampler, device_name, resolve_device
+
+N_IN, N_OUT = 784, 10  # MNIST
+
+
+# --------------------------------------------------------------------------------------------
+# Timing
+# --------------------------------------------------------------------------------------------
+
+
+class Timer:
+    """Wall time of a block; on CUDA between two events after a synchronize (no host timing of
+    asynchronous kernels)."""
+
+    def __init__(self, dev: torch.device):
+        self.cuda = dev.type == "cuda"
+
+    def __enter__(self):
+        if self.cuda:
+            torch.cuda.synchronize()
+            self.a, self.b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            self.a.record()
+        else:
+            self.t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        if self.cuda:
+            self.b.record()
+            self.b.synchronize()
+            self.seconds = self.a.elapsed_time(self.b) / 1000
+        else:
+            self.seconds = time.perf_counter() - self.t0
+
+
+def copy_rate(dev: torch.device, mbytes: int) -> float:
+    """Measured device copy rate in bytes/s (read + write counted: 2 x size per copy)."""
+    n = mbytes * (1 << 20) // 4
+    a = torch.empty(n, device=dev).uniform_()
+    b = torch.empty_like(a)
+    for _ in range(2):
+        b.copy_(a)
+    best = math.inf
+    for _ in range(5):
+        with Timer(dev) as t:
+            b.copy_(a)
+        best = min(best, t.seconds)
+    return 2 * a.numel() * 4 / best
+
+
+# --------------------------------------------------------------------------------------------
+# The two engines
+# --------------------------------------------------------------------------------------------
+
+
+class Naive:
+    """Per-model ``nn.Sequential`` + ``optim.SGD``: the baseline a typical reproduction runs."""
+
+    k = 1
+
+    def __init__(self, a, x, y, dev, dtype):
+        act = {"tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "softsign": nn.Softsign, "relu": nn.ReLU}[a.activation]
+        sizes = [N_IN] + [a.width] * a.depth + [N_OUT]
+        layers: list[nn.Module] = []
+        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(nn.Linear(n_in, n_out))
+            if i < a.depth:
+                layers.append(act())
+        self.model = nn.Sequential(*layers).to(dev, dtype)
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=a.lr)
+        self.x, self.y, self.b = x, y, a.batch_size
+        g = torch.Generator().manual_seed(0)
+        self.perm = torch.randperm(len(y), generator=g).to(dev)
+        self.steps_per_epoch = len(y) // self.b
+        self.step_no = 0
+
+    def steps(self, n: int) -> None:
+        for _ in range(n):
+            i = self.step_no % self.steps_per_epoch
+            idx = self.perm[i * self.b:(i + 1) * self.b]
+            loss = F.cross_entropy(self.model(self.x[idx]), self.y[idx])
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt.step()
+            self.step_no += 1
+
+
+class Stacked:
+    """K members through ``StackedMLP.sgd_step``, driven as ``glorot.trainer.Run.run`` drives it."""
+
+    def __init__(self, a, k, x, y, dev, dtype):
+        self.k = k
+        members = [Member(a.activation, "standard", a.lr, s) for s in range(k)]
+        self.model = StackedMLP(members, N_IN, a.width, a.depth, N_OUT, dtype=dtype, device=dev)
+        self.x, self.y, self.b = x, y, a.batch_size
+        self.sampler = BatchSampler([m.seed for m in members], len(y), self.b, dev)
+        self.alive = torch.ones(k, dtype=torch.bool, device=dev)
+        self.died_at = torch.full((k,), -1, dtype=torch.long, device=dev)
+        self.loss_sum = torch.zeros(k, dtype=torch.float64, device=dev)
+        self.step_no = 0
+
+    def steps(self, n: int) -> None:
+        model, alive = self.model, self.alive
+        for _ in range(n):  # the body of the loop in glorot.trainer.Run.run
+            idx = self.sampler.indices(self.step_no)
+            x, y = self.x[idx], self.y[idx]
+            was_alive = alive.clone()
+            loss = model.sgd_step(x, y, alive)
+            self.died_at.masked_fill_(was_alive & ~alive, self.step_no)
+            self.loss_sum.add_(torch.where(alive, loss, torch.zeros_like(loss)).double())
+            self.step_no += 1
+
+
+def make_recorder(model: StackedMLP, a, dev, dtype, run_dir: Path):
+    """A ``glorot.record.Recorder`` on a 300-example monitor set, or None if there is none yet."""
+    try:
+        from glorot.record import Recorder  # noqa: PLC0415
+        from glorot.config import RecordConfig  # noqa: PLC0415
+        from omegaconf import OmegaConf  # noqa: PLC0415
+    except ImportError:
+        return None
+    g = torch.Generator().manual_seed(1)
+    mx = torch.randn(300, N_IN, generator=g).to(dev, dtype)
+    my = torch.randint(0, N_OUT, (300,), generator=g).to(dev)
+    cfg = OmegaConf.structured(RecordConfig(enabled=True, every=a.record_every, early=0))
+    return Recorder(model, mx, my, cfg, run_dir=run_dir)
+
+
+# --------------------------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------------------------
+
+
+def parse(argv=None):
+    p = argparse.ArgumentParser(
+        description="Member-updates/s of the stacked engine vs a naive per-model loop (paper network).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--depth", type=int, default=5, help="hidden layers (paper: 5)")
+    p.add_argument("--width", type=int, default=1000, help="hidden units per layer (paper: 1000)")
+    p.add_argument("--batch-size", type=int, default=10, help="mini-batch size (paper Sec. 2.3: 10)")
+    p.add_argument("--activation", default="tanh", choices=["tanh", "sigmoid", "softsign", "relu"])
+    p.add_argument("--lr", type=float, default=0.01)
+    p.add_argument("--ks", default=None,
+                   help="comma-separated stack sizes K (default: 1,10,50,100,200 on a GPU; 1,10,50 on a CPU)")
+    p.add_argument("--member-updates", type=int, default=None,
+                   help="member-updates per timed block; steps = ceil(this / K) "
+                        "(default: 20000 on a GPU, 400 on a CPU)")
+    p.add_argument("--repeats", type=int, default=3, help="timed blocks per engine, interleaved")
+    p.add_argument("--warmup", type=int, default=5, help="untimed steps before the first block")
+    p.add_argument("--record-every", type=int, default=1000, help="updates between record steps")
+    p.add_argument("--no-record", action="store_true", help="skip the recording measurement")
+    p.add_argument("--no-naive", action="store_true", help="skip the naive baseline")
+    p.add_argument("--n-train", type=int, default=10_000, help="size of the (random) on-device training set")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
+    p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    p.add_argument("--tf32", action="store_true", help="allow TF32 matmuls on a GPU (opt-in)")
+    p.add_argument("--copy-mbytes", type=int, default=None,
+                   help="buffer size for the copy-rate measurement (default 1024 on GPU, 256 on CPU)")
+    p.add_argument("--json", type=Path, default=None, help="write the results here as JSON")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> dict:
+    a = parse(argv)
+    dev = resolve_device(a.device)
+    dtype = getattr(torch, a.dtype)
+    gpu = dev.type == "cuda"
+    if gpu:
+        torch.backends.cuda.matmul.allow_tf32 = a.tf32
+    shortened = []
+    if a.ks is None:
+        a.ks = "1,10,50,100,200" if gpu else "1,10,50"
+        if not gpu:
+            shortened.append("K list 1,10,50 (GPU default 1,10,50,100,200)")
+    if a.member_updates is None:
+        a.member_updates = 20_000 if gpu else 400
+        if not gpu:
+            shortened.append("400 member-updates per timed block (GPU default 20000)")
+    ks = [int(k) for k in str(a.ks).split(",") if k]
+    get_activation(a.activation)  # fail early on a bad name
+
+    torch.manual_seed(0)
+    x = torch.randn(a.n_train, N_IN).to(dev, dtype)  # random data: the timing does not depend on it
+    y = torch.randint(0, N_OUT, (a.n_train,)).to(dev)
+
+    weights = sum(o * i + o for i, o in zip([N_IN] + [a.width] * a.depth, [a.width] * a.depth + [N_OUT]))
+    bytes_per_update = 4 * weights * torch.finfo(dtype).bits // 8
+    rate = copy_rate(dev, a.copy_mbytes or (1024 if gpu else 256))
+    ceiling = rate / bytes_per_update
+
+    engines: list[tuple[str, object]] = []
+    if not a.no_naive:
+        engines.append(("naive", Naive(a, x, y, dev, dtype)))
+    for k in ks:
+        engines.append((f"stacked K={k}", Stacked(a, k, x, y, dev, dtype)))
+
+    times: dict[str, list[float]] = {name: [] for name, _ in engines}
+    rec_times: dict[str, list[float]] = {}
+    recorders = {}
+    tmp = tempfile.TemporaryDirectory(prefix="glorot-bench-")
+    for name, e in engines:
+        e.steps(a.warmup)
+        if isinstance(e, Stacked) and not a.no_record:
+            r = make_recorder(e.model, a, dev, dtype, Path(tmp.name) / name.replace(" ", "_"))
+            if r is not None:
+                r.record(0, 0)  # warm-up
+                recorders[name], rec_times[name] = r, []
+    print(f"device: {device_name(dev)}; torch {torch.__version__}; threads {torch.get_num_threads()}",
+          flush=True)
+    for rep in range(a.repeats):
+        for name, e in engines:
+            steps = max(2, math.ceil(a.member_updates / e.k))
+            with Timer(dev) as t:
+                e.steps(steps)
+            times[name].append(e.k * steps / t.seconds)
+            if name in recorders:
+                with Timer(dev) as t:
+                    recorders[name].record(e.step_no, e.step_no * a.batch_size)
+                rec_times[name].append(t.seconds)
+            print(f"  repeat {rep + 1}/{a.repeats} {name:>14}: {times[name][-1]:10.1f} member-updates/s",
+                  flush=True)
+    tmp.cleanup()
+
+    def summary(v):
+        return {"median": statistics.median(v), "min": min(v), "max": max(v), "n": len(v)}
+
+    naive = statistics.median(times["naive"]) if "naive" in times else None
+    rows = []
+    for name, e in engines:
+        s = summary(times[name])
+        row = {"engine": "naive" if name == "naive" else "stacked", "k": e.k, "recording": "off",
+               "member_updates_per_s": s, "ratio_to_naive": s["median"] / naive if naive else None,
+               "bw_fraction": s["median"] / ceiling}
+        rows.append(row)
+        if name in rec_times:
+            # per update: 1/rate_member * k seconds for the stack step; one record per record_every
+            step_s = e.k / s["median"]
+            rec_s = statistics.median(rec_times[name])
+            amort = e.k / (step_s + rec_s / a.record_every)
+            rows.append({"engine": "stacked", "k": e.k, "recording": "amortized",
+                         "record_every": a.record_every, "record_seconds": summary(rec_times[name]),
+                         "member_updates_per_s": {"median": amort, "n": len(rec_times[name])},
+                         "ratio_to_naive": amort / naive if naive else None, "bw_fraction": amort / ceiling})
+
+    out = {
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "command": " ".join(shlex.quote(s) for s in [sys.executable, *sys.argv]),
+        "device": str(dev), "device_name": device_name(dev), "torch": torch.__version__,
+        "cuda": torch.version.cuda, "python": platform.python_version(), "threads": torch.get_num_threads(),
+        "host": platform.node(), "cpu_count": os.cpu_count(),
+        "network": f"{N_IN}-{a.width}x{a.depth}-{N_OUT}", "activation": a.activation,
+        "batch_size": a.batch_size, "dtype": a.dtype, "tf32": bool(a.tf32 and gpu),
+        "member_updates_per_block": a.member_updates, "repeats": a.repeats, "warmup_steps": a.warmup,
+        "shortened": shortened,
+        "copy_rate_GBps": rate / 1e9, "bytes_per_update": bytes_per_update,
+        "bw_ceiling_member_updates_per_s": ceiling,
+        "recorder": bool(recorders) or ("absent" if not a.no_record else "skipped"),
+        "results": rows,
+    }
+
+    print()
+    print(f"{out['network']} {a.activation}, batch {a.batch_size}, {a.dtype}, {out['device_name']}, "
+          f"torch {torch.__version__}, {out['date']}")
+    print(f"copy rate {rate / 1e9:.1f} GB/s -> ceiling {ceiling:,.0f} member-updates/s at 4 weight passes "
+          f"({bytes_per_update / 1e6:.1f} MB/update)")
+    print(f"{'engine':>8} {'K':>4} {'recording':>10} {'member-upd/s':>13} {'min..max':>19} {'x naive':>8} {'of BW':>6}")
+    for r in rows:
+        m = r["member_updates_per_s"]
+        spread = f"{m['min']:.0f}..{m['max']:.0f}" if "min" in m else "(amortized)"
+        ratio = f"{r['ratio_to_naive']:.2f}" if r["ratio_to_naive"] else "-"
+        print(f"{r['engine']:>8} {r['k']:>4} {r['recording']:>10} {m['median']:13,.0f} {spread:>19} "
+              f"{ratio:>8} {r['bw_fraction']:6.1%}")
+    print(f"n = {a.repeats} interleaved blocks of ~{a.member_updates} member-updates each; median shown.")
+    if out["recorder"] == "absent":
+        print("recording: glorot.record.Recorder not found; recording rows skipped")
+    elif recorders:
+        print(f"recording: Recorder.record timed on its own and amortized over {a.record_every} updates")
+    if shortened:
+        print("shortened for the CPU: " + "; ".join(shortened))
+    if a.json:
+        a.json.parent.mkdir(parents=True, exist_ok=True)
+        a.json.write_text(json.dumps(out, indent=2) + "\n")
+        print(f"wrote {a.json}")
+    return out
+
+
+if __name__ == "__main__":
+    main()
