@@ -1,0 +1,132 @@
+"""Table 1 (MNIST column, and any other data set the runs hold): test error of 5-layer networks.
+
+Per (data, activation, init) the learning rate is the one with the lowest **mean final validation
+error over seeds** (paper Sec. 2.3: lr chosen on validation error). A diverged member counts as
+100% validation error in that mean, so a rate that blows up some seeds is not chosen. At the
+chosen rate we report the test error's mean, standard deviation and n over seeds (diverged members
+are left out of the mean and counted apart), beside the paper's value.
+
+Significance: **Welch's two-sample t-test** (unequal variances, ``scipy.stats.ttest_ind(...,
+equal_var=False)``) of each row's per-seed test errors against the best row's, at the paper's
+threshold p < 0.005 (its bold entries). With fewer than 2 seeds per row the test is not defined and
+the p-value is left empty.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from glorot import paper
+
+DATA_LABELS = {"mnist": "MNIST", "shapeset": "Shapeset", "cifar10": "CIFAR-10"}
+COLUMNS = ["data", "activation", "init", "config", "lr", "lr_grid", "n", "n_diverged", "test_error_mean",
+           "test_error_std", "valid_error_mean", "paper_test_error", "p_vs_best", "different_from_best",
+           "best", "test", "p_threshold"]
+
+
+def choose_lr(members: pd.DataFrame) -> pd.DataFrame:
+    """One row per (data, activation, init): the lr with the lowest mean final validation error."""
+    m = members.copy()
+    if "data" not in m:
+        m["data"] = "mnist"
+    diverged = m.get("status", pd.Series("ok", index=m.index)).ne("ok") | m.final_valid_error.isna()
+    m["sel_valid"] = np.where(diverged, 1.0, m.final_valid_error)
+    g = m.groupby(["data", "activation", "init", "lr"], as_index=False).sel_valid.mean()
+    idx = g.groupby(["data", "activation", "init"]).sel_valid.idxmin()
+    best = g.loc[idx].rename(columns={"sel_valid": "valid_error_mean"})
+    grids = m.groupby(["data", "activation", "init"]).lr.agg(lambda s: sorted(set(s)))
+    best["lr_grid"] = [grids.loc[(r.data, r.activation, r.init)] for r in best.itertuples()]
+    return best.reset_index(drop=True)
+
+
+def at_chosen_lr(members: pd.DataFrame, frame: pd.DataFrame, chosen: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Rows of ``frame`` (members, metrics, ...) belonging to each configuration's chosen lr."""
+    chosen = choose_lr(members) if chosen is None else chosen
+    keys = ["activation", "init", "lr"] + (["data"] if "data" in frame and "data" in chosen else [])
+    return frame.merge(chosen[keys], on=keys)
+
+
+def table1(members: pd.DataFrame) -> pd.DataFrame:
+    """The table (errors as fractions; the .md rendering shows %)."""
+    if members.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    chosen = choose_lr(members)
+    m = at_chosen_lr(members, members.assign(data=members.get("data", "mnist")), chosen)
+    rows = []
+    for (data, act, init), g in m.groupby(["data", "activation", "init"]):
+        ok = g[(g.get("status", "ok") == "ok") & g.final_test_error.notna()]
+        c = chosen[(chosen.data == data) & (chosen.activation == act) & (chosen.init == init)].iloc[0]
+        rows.append(dict(data=data, activation=act, init=init, config=paper.table1_label(act, init), lr=c.lr,
+                         lr_grid=" ".join(f"{x:g}" for x in c.lr_grid), n=len(ok), n_diverged=len(g) - len(ok),
+                         test_error_mean=ok.final_test_error.mean(),
+                         test_error_std=ok.final_test_error.std(ddof=1) if len(ok) > 1 else np.nan,
+                         valid_error_mean=c.valid_error_mean,
+                         paper_test_error=_paper_value(act, init, data), _errors=ok.final_test_error.to_numpy()))
+    t = pd.DataFrame(rows)
+    p_thr = paper.significance_p()
+    t["p_vs_best"], t["different_from_best"], t["best"] = np.nan, False, False
+    for data, g in t.groupby("data"):
+        b = g.test_error_mean.idxmin()
+        t.loc[b, "best"] = True
+        for i in g.index:
+            if i == b:
+                continue
+            p = welch_p(t.at[i, "_errors"], t.at[b, "_errors"])
+            t.at[i, "p_vs_best"] = p
+            t.at[i, "different_from_best"] = bool(np.isfinite(p) and p < p_thr)
+    t["test"] = "Welch's t-test vs best row"
+    t["p_threshold"] = p_thr
+    t = t.drop(columns="_errors").sort_values(["data", "test_error_mean"]).reset_index(drop=True)
+    return t[COLUMNS]
+
+
+def welch_p(a, b) -> float:
+    """Two-sided Welch's t-test p-value; NaN when either side has fewer than 2 values."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if len(a) < 2 or len(b) < 2:
+        return float("nan")
+    if np.std(a) == 0 and np.std(b) == 0:
+        return 0.0 if a.mean() != b.mean() else 1.0
+    return float(sps.ttest_ind(a, b, equal_var=False).pvalue)
+
+
+def _paper_value(act, init, data) -> float:
+    v = paper.table1_value(act, init, DATA_LABELS.get(data, data))
+    return np.nan if v is None else v / 100.0
+
+
+def to_markdown(t: pd.DataFrame, profile: str = "") -> str:
+    """Table 1 as markdown, errors in %, ours (mean ± std, n) beside the paper's."""
+    lines = []
+    for data, g in t.groupby("data", sort=False):
+        label = DATA_LABELS.get(data, data)
+        lines += [f"**Table 1, {label}** (test error %, 5 hidden layers{', profile ' + profile if profile else ''}; "
+                  f"lr chosen per row on mean validation error; p: Welch's t-test vs the best row, "
+                  f"* = different at p < {g.p_threshold.iloc[0]:g})", "",
+                  "| configuration | ours: test error % (mean ± std, n) | paper | chosen lr (grid) | p vs best |",
+                  "|---|---|---|---|---|"]
+        for r in g.itertuples():
+            ours = _pct(r.test_error_mean)
+            if np.isfinite(r.test_error_std):
+                ours += f" ± {100 * r.test_error_std:.2f}"
+            ours += f" (n={r.n}" + (f", {r.n_diverged} diverged" if r.n_diverged else "") + ")"
+            pv = "best" if r.best else ("n/a (n<2)" if not np.isfinite(r.p_vs_best) else
+                                         f"{r.p_vs_best:.3g}{' *' if r.different_from_best else ''}")
+            lines.append(f"| {r.config} | {ours} | {_pct(r.paper_test_error)} | {r.lr:g} ({r.lr_grid}) | {pv} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _pct(x) -> str:
+    return "n/a" if x is None or not np.isfinite(x) else f"{100 * x:.2f}"
+
+
+def write(t: pd.DataFrame, out_dir, profile: str = "") -> None:
+    from pathlib import Path
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    t.to_csv(out / "table1.csv", index=False)
+    (out / "table1.md").write_text(to_markdown(t, profile) + "\n")
