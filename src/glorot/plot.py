@@ -1,0 +1,189 @@
+"""The plotting stage: ``python -m glorot.plot --runs results/runs/<profile> --out <dir>``.
+
+Reads recorded run folders (through ``glorot.results``), never trains, and writes:
+
+* ``<out>/figures/<stem>.png`` and ``.pdf`` for every figure whose runs exist (a figure whose runs
+  are absent is skipped with a warning and gets a ``missing`` verdict);
+* ``<out>/table1.csv``, ``<out>/table1.md``;
+* ``<out>/verdicts.csv``;
+* ``<out>/index.html`` (the gallery) and ``<out>/gallery.md`` (README rows).
+
+Examples::
+
+    python -m glorot.plot                                   # results/runs/quick -> results/
+    python -m glorot.plot --runs results/runs/paper --out results
+    python -m glorot.plot --runs results/runs/smoke --out /tmp/out --only fig06 fig07
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+
+log = logging.getLogger("glorot.plot")
+
+FRAMES = ("members", "metrics", "stats", "hist", "jacobian", "runs")
+AXES = ["activation", "init", "lr", "seed", "depth", "width", "data"]
+
+
+# --------------------------------------------------------------------------------------------
+# loading
+# --------------------------------------------------------------------------------------------
+
+
+def load(runs_dir: str | Path) -> SimpleNamespace:
+    """All runs under ``runs_dir`` as frames (members, metrics, stats, hist, jacobian, runs).
+
+    Uses ``glorot.results.load`` when it exists (the project's loader); the fallback below reads the
+    same files directly so that the plotting stage works on its own."""
+    try:
+        from glorot.results import load as results_load  # noqa: PLC0415
+    except ImportError:
+        results_load = None
+    if results_load is not None:
+        r = results_load(runs_dir)
+        return SimpleNamespace(**{k: _frame(getattr(r, k, None)) for k in FRAMES})
+    return _load_fallback(Path(runs_dir))
+
+
+def _frame(x) -> pd.DataFrame:
+    return x if isinstance(x, pd.DataFrame) else pd.DataFrame()
+
+
+def _load_fallback(root: Path) -> SimpleNamespace:
+    parts = {k: [] for k in FRAMES}
+    for rj in sorted(root.rglob("run.json")):
+        d = rj.parent
+        if not (d / "members.csv").exists():
+            continue
+        info = json.loads(rj.read_text())
+        run = str(d)
+        members = pd.read_csv(d / "members.csv")
+        members["run"], members["name"], members["profile"] = run, info.get("name"), info.get("profile")
+        parts["members"].append(members)
+        parts["runs"].append({"run": run, **{k: v for k, v in info.items() if not isinstance(v, (dict, list))}})
+        keys = members[["member", "run", "name", "profile", *[a for a in AXES if a in members]]]
+        for k, fname in (("metrics", "metrics.csv"), ("stats", "stats.parquet"), ("hist", "hist.parquet"),
+                         ("jacobian", "jacobian.parquet")):
+            p = d / fname
+            if p.exists():
+                f = pd.read_csv(p) if fname.endswith(".csv") else pd.read_parquet(p)
+                parts[k].append(f.merge(keys, on="member", how="left"))
+    out = {k: pd.concat(v, ignore_index=True) if v else pd.DataFrame()
+           for k, v in parts.items() if k != "runs"}
+    out["runs"] = pd.DataFrame(parts["runs"])
+    return SimpleNamespace(**out)
+
+
+# --------------------------------------------------------------------------------------------
+# captions
+# --------------------------------------------------------------------------------------------
+
+
+def budget(d: SimpleNamespace) -> str:
+    """'profile quick: 3,000 updates of 10, width 200, n=2 seeds' for one experiment's frames."""
+    runs, m = d.runs, d.members
+    if runs.empty and m.empty:
+        return ""
+    prof = ", ".join(sorted({str(p) for p in (runs.profile if "profile" in runs else m.profile).dropna()}))
+    bits = [f"profile {prof}"]
+    if "updates" in runs and runs.updates.notna().any():
+        ups = sorted({int(u) for u in runs.updates.dropna()})
+        bits.append(" / ".join(f"{u:,}" for u in ups) + " updates of 10")
+    if "width" in m and len(m):
+        bits.append("width " + "/".join(str(int(w)) for w in sorted(m.width.unique())))
+    if "seed" in m and len(m):
+        bits.append(f"n={m.seed.nunique()} seeds")
+    return ": ".join([bits[0], ", ".join(bits[1:])]) if len(bits) > 1 else bits[0]
+
+
+# --------------------------------------------------------------------------------------------
+# main
+# --------------------------------------------------------------------------------------------
+
+
+def select(only: list[str] | None):
+    from glorot.figures import FIGURES  # noqa: PLC0415
+
+    if not only:
+        return list(FIGURES)
+    return [f for f in FIGURES if any(o == f.id or o in f.stem for o in only)]
+
+
+def make_all(data: SimpleNamespace, out: Path, only: list[str] | None = None, runs_label: str = "",
+             formats=("png", "pdf"), dpi: int = 120) -> dict:
+    """Figures, Table 1, verdicts and the gallery from loaded frames. Returns what was written."""
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    from glorot import gallery, table1, verdicts  # noqa: PLC0415
+
+    out = Path(out)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    written, captions = {}, {}
+    specs = select(only)
+    for spec in specs:
+        d = verdicts.experiment_frames(data, spec.experiment)
+        if any(getattr(d, k).empty for k in spec.needs):
+            log.warning("skipping %s: no %s for experiment '%s' under %s", spec.stem,
+                        "/".join(k for k in spec.needs if getattr(d, k).empty), spec.experiment, runs_label)
+            continue
+        cap = budget(d) if spec.experiment else "computed on the fly (no training): fixed seed 0"
+        fig = spec.draw(d, cap)
+        paths = []
+        for fmt in formats:
+            p = out / "figures" / f"{spec.stem}.{fmt}"
+            fig.savefig(p, dpi=dpi, bbox_inches="tight")
+            paths.append(p)
+        plt.close(fig)
+        written[spec.id] = paths
+        captions[spec.id] = cap
+        log.info("wrote %s", paths[0])
+
+    ids = [s.id for s in specs] + (["table1"] if not only or "table1" in only else [])
+    v = verdicts.all_verdicts(data, only=ids)
+    v.to_csv(out / "verdicts.csv", index=False)
+    t1_members = verdicts.experiment_frames(data, "table1").members
+    t = table1.table1(t1_members) if not t1_members.empty else None
+    if t is not None:
+        profile = ", ".join(sorted(set(t1_members.profile.dropna().astype(str)))) if "profile" in t1_members else ""
+        table1.write(t, out, profile)
+    else:
+        log.warning("skipping Table 1: no runs of experiment 'table1' under %s", runs_label)
+    gallery.write(out, data, v, t, written, captions, runs_label)
+    for verdict, n in v.verdict.value_counts().items():
+        log.info("verdicts: %d %s", n, verdict)
+    return {"figures": written, "verdicts": v, "table1": t}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="python -m glorot.plot",
+        description="Plotting stage: read recorded run folders (never trains) and write the paper's figures, "
+                    "Table 1, verdicts.csv and the gallery (index.html, gallery.md).",
+        epilog="Example: python -m glorot.plot --runs results/runs/paper --out results --only fig06 fig07")
+    ap.add_argument("--runs", default="results/runs/quick", help="folder of run folders, results/runs/<profile> "
+                                                                  "(default: %(default)s)")
+    ap.add_argument("--out", default="results", help="output folder (default: %(default)s)")
+    ap.add_argument("--only", nargs="+", metavar="FIG", help="only these figures: ids (fig02 ... fig12, table1, "
+                    "relu_init, relu30_init, relu30_train, jacobian) or parts of file names")
+    ap.add_argument("--formats", nargs="+", default=["png", "pdf"], help="image formats (default: png pdf)")
+    ap.add_argument("--dpi", type=int, default=120)
+    ap.add_argument("-q", "--quiet", action="store_true")
+    a = ap.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if a.quiet else logging.INFO, format="%(levelname)s %(message)s")
+    runs = Path(a.runs)
+    if not runs.exists():
+        log.warning("no runs at %s: every figure but Fig. 5 will be missing", runs)
+    data = load(runs) if runs.exists() else SimpleNamespace(**{k: pd.DataFrame() for k in FRAMES})
+    make_all(data, Path(a.out), a.only, str(runs), formats=a.formats, dpi=a.dpi)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

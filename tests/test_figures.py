@@ -1,0 +1,101 @@
+"""Every figure function renders from small synthetic tables; the CLI writes the expected files."""
+
+from __future__ import annotations
+
+import matplotlib
+import pytest
+from fixtures_tables import make_data
+from matplotlib.figure import Figure
+
+from glorot import figures, plot, surface, table1
+from glorot.verdicts import experiment_frames
+
+DATA = make_data(reproduce=True, seeds=(0, 1))
+FLIPPED = make_data(reproduce=False, seeds=(0,))  # one seed: no spread band, n=1
+
+
+@pytest.mark.parametrize("spec", figures.FIGURES, ids=lambda s: s.id)
+@pytest.mark.parametrize("data", [DATA, FLIPPED], ids=["reproducing", "flipped_n1"])
+def test_every_figure_renders(spec, data, tmp_path):
+    d = experiment_frames(data, spec.experiment)
+    fig = spec.draw(d, "profile smoke: fixture")
+    assert isinstance(fig, Figure)
+    assert fig.axes, "a figure without axes"
+    text = fig._suptitle.get_text() if fig._suptitle else ""
+    if spec.experiment is not None:
+        assert "n=" in text or any("n=" in ax.get_title() or "n=" in str(ax.get_legend_handles_labels()[1])
+                                   for ax in fig.axes), "n must be stated"
+    fig.savefig(tmp_path / f"{spec.stem}.png", dpi=40)
+    matplotlib.pyplot.close(fig)
+    assert (tmp_path / f"{spec.stem}.png").stat().st_size > 1000
+
+
+def test_paper_layout_top_bottom():
+    d = experiment_frames(DATA, "init_tanh")
+    fig = figures.fig07_grad_s_init(d.hist)
+    top, bottom = fig.axes[:2]
+    assert top.get_title().startswith("Standard init") and bottom.get_title().startswith("Normalized init")
+    assert top.get_xlabel() == "Back-propagated gradient dC/ds"
+    d = experiment_frames(DATA, "saturation")
+    fig = figures.fig03_saturation(d.stats)
+    assert fig.axes[0].get_title().startswith("Tanh") and fig.axes[1].get_title().startswith("Softsign")
+    assert "Epochs of 20,000" in fig.axes[1].get_xlabel()
+
+
+def test_surface_is_deterministic_and_costs_are_sane():
+    a, b = surface.cost_surface(points=11), surface.cost_surface(points=11)
+    assert (a.cross_entropy == b.cross_entropy).all() and (a.quadratic == b.quadratic).all()
+    assert (a.cross_entropy > 0).all() and (a.quadratic >= 0).all() and (a.quadratic <= 2).all()
+
+
+def test_cli_writes_files_and_skips_missing(tmp_path, caplog):
+    data = make_data(seeds=(0, 1), only=["init_tanh", "table1"])
+    with caplog.at_level("WARNING"):
+        plot.make_all(data, tmp_path, only=["fig06", "fig11", "fig02", "table1"], runs_label="fixture",
+                      formats=("png", "pdf"), dpi=40)
+    figs = tmp_path / "figures"
+    for stem in ("fig06_act_hist_init", "fig11_test_error"):
+        assert (figs / f"{stem}.png").exists() and (figs / f"{stem}.pdf").exists()
+    assert not (figs / "fig02_sigmoid_activations.png").exists()
+    assert "skipping fig02" in caplog.text
+    for f in ("table1.csv", "table1.md", "verdicts.csv", "index.html", "gallery.md"):
+        assert (tmp_path / f).exists(), f
+    v = __import__("pandas").read_csv(tmp_path / "verdicts.csv")
+    assert (v[v.figure == "fig02"].verdict == "missing").all()
+    assert set(v.figure) == {"fig02", "fig06", "fig11", "table1"}
+
+
+def test_cli_help_and_fallback_loader(tmp_path):
+    with pytest.raises(SystemExit) as e:
+        plot.main(["--help"])
+    assert e.value.code == 0
+    assert plot.main(["--runs", str(tmp_path / "none"), "--out", str(tmp_path / "o"), "--only", "fig05",
+                      "--formats", "png", "-q"]) == 0
+    assert (tmp_path / "o" / "figures" / "fig05_cost_surface.png").exists()
+
+
+def test_table1_lr_selection_spread_and_test():
+    t = table1.table1(experiment_frames(DATA, "table1").members)
+    by = t.set_index(["activation", "init"])
+    # the fixture's good lr: 0.1 for sigmoid, 0.01 otherwise (the other lr doubles the error)
+    assert by.loc[("sigmoid", "standard"), "lr"] == 0.1 and by.loc[("tanh", "standard"), "lr"] == 0.01
+    assert (t.n == 2).all() and t.test_error_std.notna().all()
+    assert by.loc[("tanh", "normalized"), "best"]
+    assert by.loc[("sigmoid", "standard"), "different_from_best"]  # 2.21% vs 1.50% with tiny noise
+    assert by.loc[("tanh", "standard"), "paper_test_error"] == pytest.approx(0.0176)
+    assert "Welch" in t.test.iloc[0]
+    md = table1.to_markdown(t, "smoke")
+    assert "| Tanh N | 1.50 ±" in md and "| 1.64 |" in md
+
+
+def test_table1_diverged_lr_is_not_chosen():
+    m = experiment_frames(DATA, "table1").members.copy()
+    bad = (m.activation == "tanh") & (m.init == "standard") & (m.lr == 0.01) & (m.seed == 0)
+    m.loc[bad, ["status", "final_valid_error", "final_test_error"]] = ["diverged", float("nan"), float("nan")]
+    t = table1.table1(m).set_index(["activation", "init"])
+    assert t.loc[("tanh", "standard"), "lr"] == 0.1  # a diverged seed counts as 100% valid error
+
+
+def test_table1_single_seed_has_no_p_value():
+    t = table1.table1(experiment_frames(FLIPPED, "table1").members)
+    assert t.p_vs_best.isna().all() and (t.n == 1).all()
