@@ -50,6 +50,7 @@ class ShapesetConfig:
     n_valid: int = 10_000
     n_test: int = 10_000
     seed: int = 0  # seed of the fixed validation and test sets
+    n_reference: int = 1000  # fixed sample stored as train_x/train_y (reference only: training is online)
 
 
 @dataclass

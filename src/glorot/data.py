@@ -77,8 +77,10 @@ class Dataset:
 
     def to(self, device, dtype=torch.float32) -> "Dataset":
         f = lambda t: t.to(device=device, dtype=dtype if t.is_floating_point() else t.dtype)  # noqa: E731
+        # an online sampler that can follow the dtype (shapeset.ShapesetSampler) is rebuilt for it
+        sampler = self.sampler.to(device, dtype) if hasattr(self.sampler, "to") else self.sampler
         return Dataset(self.name, f(self.train_x), f(self.train_y), f(self.valid_x), f(self.valid_y),
-                       f(self.test_x), f(self.test_y), self.n_classes, self.sampler)
+                       f(self.test_x), f(self.test_y), self.n_classes, sampler)
 
 
 def sha256(path: Path) -> str:
