@@ -1,0 +1,61 @@
+"""The gallery: a static page that a real browser (headless Chromium) opens with every image loaded."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from fixtures_tables import make_data
+
+from glorot import plot
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def gallery(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("gallery")
+    data = make_data(seeds=(0, 1), only=["init_tanh", "table1"])
+    plot.make_all(data, out, only=["fig05", "fig07", "fig11", "jacobian", "fig02", "table1"], runs_label="fixture",
+                  formats=("png",), dpi=40)
+    return out
+
+
+def test_page_content(gallery):
+    page = (gallery / "index.html").read_text()
+    for needle in ("s claim.", "Table 1", "Welch", "python -m glorot.train experiment=init_tanh profile=smoke",
+                   "python -m glorot.plot --runs fixture", "0123456789ab", "cpu (fixture)", "1.5 s",
+                   "figures/fig07_grad_s_hist_init.png", "missing"):
+        assert needle in page, needle
+    assert "http://" not in page and "https://" not in page and "<script" not in page  # self-contained
+    md = (gallery / "gallery.md").read_text().splitlines()
+    assert md[0] == "| figure | claim | verdict | command | image |"
+    assert any(line.startswith("| fig07 |") and "fig07_grad_s_hist_init.png" in line for line in md)
+
+
+@pytest.mark.skipif(not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)),
+                    reason="headless Chromium absent: apt-get install -y chromium chromium-driver (.ci/run does)")
+def test_every_image_loads_in_chromium(gallery):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for f in FLAGS:
+        opts.add_argument(f)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
+    try:
+        driver.set_page_load_timeout(60)
+        driver.get((gallery / "index.html").as_uri())
+        assert "glorot" in driver.title
+        imgs = driver.find_elements("tag name", "img")
+        assert len(imgs) == 4  # fig05, fig07, fig11, jacobian; fig02 is missing (no runs)
+        for img in imgs:
+            ok = driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", img)
+            assert ok, img.get_attribute("src")
+        assert driver.find_element("id", "table1").text.count("Tanh") >= 2
+    finally:
+        driver.quit()
