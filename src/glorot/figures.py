@@ -34,12 +34,21 @@ def _layer_colors(n: int):
     return [cmap(i / max(n - 1, 1) * 0.9) for i in range(n)]
 
 
+def hidden(df: pd.DataFrame) -> pd.DataFrame:
+    """Hidden layers only (1..depth): the recorder also reports the output layer as depth + 1, which
+    none of the paper's per-layer figures shows."""
+    if len(df) and "layer" in df and "depth" in df:
+        return df[df.layer <= df.depth]
+    return df
+
+
 def n_seeds(df: pd.DataFrame) -> int:
     return int(df.seed.nunique()) if len(df) and "seed" in df else 0
 
 
 def _stat(stats: pd.DataFrame, signal: str, stat: str, **eq) -> pd.DataFrame:
-    s = stats[(stats.signal == signal) & (stats.stat == stat)]
+    s = hidden(stats)
+    s = s[(s.signal == signal) & (s.stat == stat)]
     for k, v in eq.items():
         s = s[s[k] == v]
     return s
@@ -181,7 +190,8 @@ def _hist_panel(ax, hist: pd.DataFrame, label: str, xlabel: str, logy: bool = Fa
 def _hist_2x1(hist: pd.DataFrame, key: str, rows: list, labels: list, signal: str, xlabel: str,
               title: str, caption: str, step: str = "first") -> Figure:
     fig, axes = plt.subplots(len(rows), 1, figsize=(7, 3.3 * len(rows)))
-    h = hist[hist.signal == signal]
+    h = hidden(hist)
+    h = h[h.signal == signal]
     for ax, v, lab in zip(np.atleast_1d(axes), rows, labels):
         g = h[h[key] == v]
         if len(g):
@@ -350,7 +360,8 @@ def ext_relu30_train(members: pd.DataFrame, metrics: pd.DataFrame, caption: str 
 
 def ext_jacobian(jacobian: pd.DataFrame, caption: str = "") -> Figure:
     fig, ax = plt.subplots(figsize=(6, 3.8))
-    j = jacobian[jacobian.step == jacobian.step.min()] if len(jacobian) else jacobian
+    j = hidden(jacobian)
+    j = j[j.step == j.step.min()] if len(j) else j
     for i, init in enumerate(["standard", "normalized"]):
         d = _over_seeds(j[j.init == init], ["layer"], "sv_mean").sort_values("layer")
         c = plt.get_cmap("tab10")(i)

@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from glorot import paper, surface, table1
+from glorot.figures import hidden
 
 REPRODUCED, NOT, INCONCLUSIVE, MISSING = "reproduced", "not reproduced", "inconclusive", "missing"
 VERDICTS = (REPRODUCED, NOT, INCONCLUSIVE, MISSING)
@@ -451,6 +452,8 @@ def experiment_frames(data, name: str | None) -> SimpleNamespace:
             f = f[f["name"] == name]
         elif name is not None and "name" not in f:
             f = f.iloc[0:0]
+        if k in ("stats", "hist", "jacobian"):
+            f = hidden(f)
         out[k] = f.reset_index(drop=True)
     return SimpleNamespace(**out)
 
