@@ -327,8 +327,10 @@ class StackedMLP(nn.Module):
             g_prev = None
             if i > 0:  # back-propagate with this step's W, before it is updated
                 g_prev = torch.bmm(g, lin.weight).mul_(self.acts[i - 1].grad(ss[i - 1], hs[i]))
-            u = torch.where(keep, g * scale, torch.zeros((), dtype=g.dtype, device=g.device))
-            lin.weight.baddbmm_(u.transpose(1, 2), hs[i], alpha=-1.0)  # W -= lr * g^T h
+            zero = torch.zeros((), dtype=g.dtype, device=g.device)
+            u = torch.where(keep, g * scale, zero)
+            h_in = hs[i] if i == 0 else torch.where(keep, hs[i], zero)  # 0 * NaN would unfreeze
+            lin.weight.baddbmm_(u.transpose(1, 2), h_in, alpha=-1.0)  # W -= lr * g^T h
             lin.bias.sub_(u.sum(1))
             g = g_prev
         return loss

@@ -1,0 +1,83 @@
+"""Every config group composes against the typed schema; typos and bad values are refused with a
+message that names the value and the valid choices, before any training starts."""
+
+from __future__ import annotations
+
+import pytest
+from hydra.errors import ConfigCompositionException
+from omegaconf.errors import ConfigKeyError, ValidationError
+
+from glorot.config import ConfigError, validate
+from glorot.trainer import build_members
+from helpers import CONFIGS, compose_cfg, run_train
+
+GROUPS = ["activation", "init", "model", "data", "optim", "record", "profile"]
+
+
+@pytest.mark.parametrize("group", GROUPS)
+def test_every_option_of_every_group_composes(group):
+    options = sorted(p.stem for p in (CONFIGS / group).glob("*.yaml"))
+    assert options
+    for opt in options:
+        cfg = compose_cfg(f"{group}={opt}")
+        validate(cfg)
+
+
+@pytest.mark.parametrize("experiment", sorted(p.stem for p in (CONFIGS / "experiment").glob("*.yaml")))
+@pytest.mark.parametrize("profile", ["smoke", "quick", "paper"])
+def test_every_experiment_composes_at_every_profile(experiment, profile):
+    cfg = compose_cfg(f"experiment={experiment}", f"profile={profile}")
+    validate(cfg)
+    assert cfg.name == experiment and cfg.claim
+    assert len(build_members(cfg)) >= 1
+
+
+def test_typo_in_a_key_fails_at_composition():
+    with pytest.raises(ConfigCompositionException):
+        compose_cfg("model.dept=3")
+    with pytest.raises((ConfigCompositionException, ValidationError, ConfigKeyError)):
+        compose_cfg("model.depth=three")
+
+
+def test_stack_lists_make_the_product_with_seed_last():
+    cfg = compose_cfg("stack.activations=[tanh,relu]", "stack.lrs=[0.1,0.01]", "stack.seeds=[0,1,2]")
+    members = build_members(cfg)
+    assert len(members) == 12
+    assert [m.seed for m in members[:3]] == [0, 1, 2]
+    assert {m.activation for m in members} == {"tanh", "relu"}
+    assert all(m.init == "standard" for m in members)  # the single top-level value
+
+
+BAD = [
+    ("stack.activations=[tanh,swish]", "swish", "sigmoid, tanh, softsign"),
+    ("init.name=glorot", "glorot", "standard, normalized"),
+    ("stack.inits=[he,xavier]", "xavier", "standard, normalized"),
+    ("data.name=cifar", "cifar", "mnist, synthetic"),
+    ("model.depth=0", "model.depth=0", ">= 1"),
+    ("model.width=-3", "model.width=-3", ">= 1"),
+    ("optim.lr=0", "0", "> 0"),
+    ("optim.lr=-0.1", "-0.1", "> 0"),
+    ("optim.lr=nan", "nan", "finite"),
+    ("stack.lrs=[0.1,inf]", "inf", "finite"),
+    ("optim.batch_size=0", "batch_size=0", ">= 1"),
+    ("init.name=normal:abc", "abc", "number"),
+]
+
+
+@pytest.mark.parametrize("override,value,choices", BAD)
+def test_bad_values_are_refused_with_names_and_choices(override, value, choices):
+    cfg = compose_cfg(override)
+    with pytest.raises(ConfigError) as e:
+        validate(cfg)
+    msg = str(e.value)
+    assert value in msg and choices in msg and "\n" not in msg
+
+
+def test_bad_value_exits_nonzero_through_the_entry_point_before_training(tmp_path):
+    r = run_train("activation=swish", f"results_dir={tmp_path}", check=False)
+    assert r.returncode != 0
+    assert "swish" in r.stderr and "tanh" in r.stderr  # Hydra lists the available options
+    r = run_train("data=synthetic", "model=tiny", "optim.lr=-1", f"results_dir={tmp_path}", check=False)
+    assert r.returncode == 2
+    assert "error: learning rate -1.0 is not valid" in r.stderr
+    assert not list(tmp_path.rglob("metrics.csv"))  # nothing trained

@@ -1,0 +1,129 @@
+"""The model pieces: init schemes against their formulas, zero biases, activations, and the
+hand-written stacked SGD step against K plain nn.Sequential models trained with torch.optim.SGD."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from glorot.nn import ACTIVATIONS, INITS, Member, StackedMLP, get_activation, init_variance, init_weight, \
+    sequential_from_stack
+from glorot.trainer import BatchSampler
+
+
+@pytest.mark.parametrize("scheme", ["standard", "normalized", "xavier_normal", "he", "he_fan_out", "lecun",
+                                    "orthogonal", "normal:0.01", "normal:1.0", "he:0.25"])
+def test_init_variance_matches_formula(scheme):
+    # 784 -> 1000 (fan-in 784, fan-out 1000) and a square 1000x1000 layer: ~1e6 draws each.
+    # The sample variance of N draws has relative standard error sqrt(Var[w^2])/(Var[w] sqrt(N)):
+    # sqrt(2/N) = 0.14% for a normal, sqrt(0.8/N) = 0.09% for a uniform. A 1% tolerance is > 7 sigma,
+    # yet catches any wrong formula (the closest pair of schemes differs by far more than 1%).
+    for n_out, n_in in [(1000, 784), (1000, 1000)]:
+        w = init_weight(scheme, n_out, n_in, seed=3, layer=1)
+        assert w.shape == (n_out, n_in)
+        expected = init_variance(scheme, n_in, n_out)
+        assert w.var().item() == pytest.approx(expected, rel=0.01), (scheme, n_out, n_in)
+        assert abs(w.mean().item()) < 5 * math.sqrt(expected / w.numel())
+
+
+def test_uniform_bounds_and_orthogonality():
+    w = init_weight("standard", 1000, 784, 0, 1)
+    assert w.abs().max() <= 1 / math.sqrt(784)
+    assert w.abs().max() > 0.999 / math.sqrt(784)
+    w = init_weight("normalized", 1000, 784, 0, 1)
+    assert w.abs().max() <= math.sqrt(6 / 1784)
+    q = init_weight("orthogonal", 300, 200, 0, 1)  # tall: orthonormal columns
+    assert torch.allclose(q.T @ q, torch.eye(200, dtype=q.dtype), atol=1e-10)
+
+
+def test_zeros_and_constant_and_determinism():
+    assert init_weight("zeros", 5, 4, 0, 1).abs().sum() == 0
+    assert torch.all(init_weight("constant:0.5", 5, 4, 0, 1) == 0.5)
+    a, b = init_weight("he", 50, 40, 7, 2), init_weight("he", 50, 40, 7, 2)
+    assert torch.equal(a, b)
+    assert not torch.equal(a, init_weight("he", 50, 40, 8, 2))  # seed matters
+    assert not torch.equal(a, init_weight("he", 50, 40, 7, 3))  # layer matters
+
+
+def test_biases_start_at_zero_and_weights_follow_member_scheme():
+    members = [Member("tanh", "standard", 0.1, 0), Member("relu", "he", 0.1, 1)]
+    m = StackedMLP(members, 20, 30, 3, 4)
+    for layer, lin in enumerate(m.linears, start=1):
+        assert torch.count_nonzero(lin.bias) == 0
+        assert torch.equal(lin.weight[1], init_weight("he", lin.n_out, lin.n_in, 1, layer).float())
+    # PyTorch's own nn.Linear bias is NOT zero by default: the paper's b = 0 must be ours
+    assert torch.count_nonzero(torch.nn.Linear(20, 30).bias) > 0
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_activation_derivative_matches_autograd(name):
+    a = get_activation(name)
+    s = torch.linspace(-4, 4, 101, dtype=torch.float64).requires_grad_()
+    z = a.fn(s)
+    (g,) = torch.autograd.grad(z.sum(), s)
+    assert torch.allclose(a.grad(s.detach(), z.detach()), g, atol=1e-12)
+
+
+def test_stack_equals_separate_sequential_models():
+    """K members trained as one stack == K nn.Sequential models trained with torch.optim.SGD on the
+    same batches from the same inits (float64, so the tolerance can be tight)."""
+    torch.manual_seed(0)
+    members = [Member("tanh", "standard", 0.05, 0), Member("softsign", "normalized", 0.1, 1),
+               Member("relu", "he", 0.02, 2), Member("sigmoid", "standard", 0.5, 3)]
+    n, n_in, n_cls, b, steps = 500, 12, 5, 10, 60
+    x = torch.randn(n, n_in, dtype=torch.float64)
+    y = torch.randint(0, n_cls, (n,))
+    stack = StackedMLP(members, n_in, 16, 3, n_cls, dtype=torch.float64)
+    plain = [sequential_from_stack(stack, k) for k in range(len(members))]
+    opts = [torch.optim.SGD(p.parameters(), lr=m.lr) for p, m in zip(plain, members)]
+    sampler = BatchSampler([m.seed for m in members], n, b, "cpu")
+    alive = torch.ones(len(members), dtype=torch.bool)
+    for step in range(steps):  # 60 steps of 10 over 500 examples: crosses an epoch boundary
+        idx = sampler.indices(step)
+        stack.sgd_step(x[idx], y[idx], alive)
+        for k, (p, opt) in enumerate(zip(plain, opts)):
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(p(x[idx[k]]), y[idx[k]]).backward()
+            opt.step()
+    assert alive.all()
+    for k, p in enumerate(plain):
+        linears = [m for m in p if isinstance(m, torch.nn.Linear)]
+        for lin, slin in zip(linears, stack.linears):
+            assert torch.allclose(slin.weight[k], lin.weight, atol=1e-12, rtol=0), k
+            assert torch.allclose(slin.bias[k], lin.bias, atol=1e-12, rtol=0), k
+        # and the stack's autograd forward agrees with the plain model
+        assert torch.allclose(stack(x[:7])[k], p(x[:7]), atol=1e-12)
+
+
+def test_diverging_member_is_frozen_and_neighbours_unaffected():
+    members = [Member("relu", "normal:3.0", 1e4, 0), Member("tanh", "normalized", 0.1, 1)]
+    x = torch.randn(200, 8, dtype=torch.float64)
+    y = torch.randint(0, 3, (200,))
+    both = StackedMLP(members, 8, 16, 4, 3, dtype=torch.float64)
+    alone = StackedMLP(members[1:], 8, 16, 4, 3, dtype=torch.float64)
+    alive2, alive1 = torch.ones(2, dtype=torch.bool), torch.ones(1, dtype=torch.bool)
+    for step in range(40):
+        idx = torch.randint(0, 200, (10,))
+        both.sgd_step(x[idx].expand(2, -1, -1), y[idx].expand(2, -1), alive2)
+        alone.sgd_step(x[idx].unsqueeze(0), y[idx].unsqueeze(0), alive1)
+    assert alive2.tolist() == [False, True]
+    for a, b in zip(both.linears, alone.linears):
+        assert torch.equal(a.weight[1], b.weight[0])
+    frozen = [lin.weight[0].clone() for lin in both.linears]
+    idx = torch.arange(10)
+    both.sgd_step(x[idx].expand(2, -1, -1), y[idx].expand(2, -1), alive2)
+    for f, lin in zip(frozen, both.linears):  # a dead member gets no more updates
+        w = lin.weight[0]
+        assert torch.equal(torch.isfinite(f), torch.isfinite(w))
+        assert torch.equal(f[torch.isfinite(f)], w[torch.isfinite(w)])
+
+
+def test_unknown_names_are_refused():
+    with pytest.raises(ValueError, match="valid choices"):
+        get_activation("swish")
+    with pytest.raises(ValueError, match="valid choices: standard"):
+        init_weight("glorot", 3, 3, 0, 1)
+    assert set(INITS) >= {"standard", "normalized", "xavier_normal", "he", "he_fan_out", "lecun",
+                          "orthogonal", "zeros", "normal"}

@@ -1,0 +1,83 @@
+"""The trainer through its real entry point: a smoke run learns and writes a self-describing run
+folder; a killed run resumes to the same numbers; a diverging member is marked and the rest train on."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from glorot.trainer import train
+from helpers import ROOT, compose_cfg, only_dir, run_train
+
+TINY = ["data=synthetic", "model=tiny", "profile=smoke"]
+
+
+def test_smoke_run_lowers_training_loss_and_describes_itself(tmp_path):
+    run_train(*TINY, "train.updates=400", "stack.seeds=[0,1]", f"results_dir={tmp_path}")
+    d = only_dir(tmp_path)
+    info = json.loads((d / "run.json").read_text())
+    assert info["status"] == "complete" and info["members"] == 2 and info["updates"] == 400
+    for key in ("git_commit", "git_dirty", "torch", "device_name", "wall_time_s", "member_updates_per_s"):
+        assert key in info
+    assert (d / "config.yaml").exists() and not (d / "checkpoint.pt").exists()
+    members = pd.read_csv(d / "members.csv")
+    assert list(members.seed) == [0, 1] and set(members.status) == {"ok"}
+    m = pd.read_csv(d / "metrics.csv")
+    assert set(m.split) == {"train", "valid", "test"}
+    for k in (0, 1):
+        tr = m[(m.member == k) & (m.split == "train")].dropna(subset=["loss"]).sort_values("step")
+        assert tr.loss.iloc[-1] < 0.5 * tr.loss.iloc[0]  # the training loss goes down
+        va = m[(m.member == k) & (m.split == "valid")].sort_values("step")
+        assert va.error.iloc[-1] < va.error.iloc[0]
+    # running the same command again finds the finished run and skips it
+    r = run_train(*TINY, "train.updates=400", "stack.seeds=[0,1]", f"results_dir={tmp_path}")
+    assert "already complete" in r.stdout + r.stderr
+
+
+def test_killed_run_resumes_to_the_same_numbers(tmp_path):
+    args = ["data=synthetic", "model.depth=3", "model.width=48", "profile=smoke", "train.updates=8000",
+            "train.eval_every_examples=20000", "train.checkpoint_every=500", "stack.seeds=[0,1]"]
+    # the uninterrupted reference
+    run_train(*args, f"results_dir={tmp_path / 'ref'}")
+    ref = only_dir(tmp_path / "ref")
+    # the same run, killed (SIGKILL: no chance to clean up) once a checkpoint exists
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "glorot.train", *args, f"results_dir={out}"]
+    p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(out.rglob("checkpoint.pt")) and p.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    if p.poll() is not None:
+        pytest.fail("the run finished before it could be killed; make it longer")
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    d = only_dir(out)
+    assert json.loads((d / "run.json").read_text())["status"] == "running"
+    assert not (d / "metrics.csv").exists()
+    r = run_train(*args, f"results_dir={out}")
+    assert "resuming from" in r.stdout + r.stderr
+    for name in ("metrics.csv", "members.csv"):
+        a, b = pd.read_csv(ref / name), pd.read_csv(d / name)
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def test_diverging_member_is_marked_and_the_rest_train_on(tmp_path):
+    base = ["data=synthetic", "model=tiny", "profile=smoke", "train.updates=300", "activation=relu",
+            "train.progress=false"]
+    cfg = compose_cfg(*base, "init=normalized", "stack.lrs=[1000.0,0.1]")
+    members = train(cfg, tmp_path / "both")
+    assert list(members.status) == ["diverged", "ok"]
+    assert members.diverged_at_update[0] >= 0 and pd.isna(members.final_test_error[0])
+    alone = train(compose_cfg(*base, "init=normalized", "optim.lr=0.1"), tmp_path / "alone")
+    assert members.final_test_error[1] == alone.final_test_error[0]  # its neighbour did not matter
+    m = pd.read_csv(tmp_path / "both" / "metrics.csv")
+    assert m[(m.member == 1) & (m.split == "valid")].error.notna().all()
