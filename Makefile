@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PROFILE ?= quick
 .DEFAULT_GOAL := help
 
-.PHONY: help setup data test test-all reproduce figures bench clean clean-all
+.PHONY: help setup data test test-all reproduce train figures bench clean clean-all
 
 help: ## list the targets
 	@echo "glorot: reproduce Glorot & Bengio (2010) + He et al. (2015). Targets:"
@@ -36,3 +36,9 @@ clean: ## remove run folders (results/runs) and caches; keeps committed figures 
 
 clean-all: clean ## also remove .venv and data/
 	rm -rf $(VENV) data
+
+reproduce: setup data ## run every experiment at PROFILE and draw every figure, table, verdict and the gallery
+	$(BIN)/python scripts/reproduce.py --profile $(PROFILE)
+
+train: setup data ## one training run: make train ARGS="activation=tanh init=normalized"
+	$(BIN)/python -m glorot.train $(ARGS)

@@ -1,0 +1,97 @@
+#!/usr/bin/env python
+"""Run every experiment of the suite at one profile, then draw every figure (``make reproduce``).
+
+    python scripts/reproduce.py --profile quick            # the default: ~15 min on a 2-core CPU
+    python scripts/reproduce.py --profile smoke --out /tmp/s  # seconds: what the tests run
+    python scripts/reproduce.py --profile paper            # the paper's budget, for a GPU
+
+Runs go to <results-dir>/runs/<profile>/<experiment>/; a run whose run.json says "complete" is
+skipped, and an interrupted one resumes from its last checkpoint. Figures, Table 1, verdicts and
+the gallery go to --out (default: results/ for quick and paper, results/smoke/ for smoke).
+Training never plots and plotting never trains: the two stages talk only through the run folders.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: every experiment `make reproduce` runs, in order (configs/experiment/<name>.yaml)
+EXPERIMENTS = [
+    "init_tanh",      # Figs. 6-8, Jacobian singular values
+    "init_relu",      # Figs. 6-8 for ReLU: normalized vs he
+    "fig2_sigmoid",   # Fig. 2
+    "saturation",     # Figs. 3, 4, 9, 10
+    "table1",         # Table 1, Figs. 11-12
+    "relu30",         # extension: 30-layer ReLU, 1/n vs He
+]
+
+
+def is_complete(run_dir: Path) -> bool:
+    try:
+        return json.loads((run_dir / "run.json").read_text()).get("status") == "complete"
+    except (OSError, json.JSONDecodeError):
+        return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--profile", default="quick", choices=["smoke", "quick", "paper"])
+    p.add_argument("--results-dir", default="results", help="where run folders go (runs/<profile>/...)")
+    p.add_argument("--out", default=None, help="where figures, tables and the gallery go")
+    p.add_argument("--only", nargs="*", default=None, metavar="EXPERIMENT",
+                   help=f"run only these experiments (default: all of {', '.join(EXPERIMENTS)})")
+    p.add_argument("--skip-plots", action="store_true", help="train only")
+    p.add_argument("overrides", nargs="*", help="extra Hydra overrides for every run (e.g. train.device=cuda)")
+    a = p.parse_args(argv)
+
+    unknown = [e for e in (a.only or []) if e not in EXPERIMENTS]
+    if unknown:
+        print(f"error: unknown experiment(s) {unknown}; valid choices: {', '.join(EXPERIMENTS)}", file=sys.stderr)
+        return 2
+    todo = a.only or EXPERIMENTS
+    out = Path(a.out or (Path(a.results_dir) / "smoke" if a.profile == "smoke" else a.results_dir))
+    runs = Path(a.results_dir) / "runs" / a.profile
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    t_all = time.perf_counter()
+    timings = {}
+    for i, exp in enumerate(todo, 1):
+        run_dir = runs / exp
+        tag = f"[{i}/{len(todo)}] {exp} ({a.profile})"
+        if is_complete(run_dir):
+            print(f"{tag}: complete, skipped ({run_dir})", flush=True)
+            continue
+        print(f"{tag}: training -> {run_dir}", flush=True)
+        t0 = time.perf_counter()
+        cmd = [sys.executable, "-m", "glorot.train", f"experiment={exp}", f"profile={a.profile}",
+               f"results_dir={a.results_dir}", *a.overrides]
+        r = subprocess.run(cmd, cwd=ROOT, env=env)
+        if r.returncode != 0:
+            print(f"{tag}: FAILED (exit {r.returncode}); command: {' '.join(cmd)}", file=sys.stderr)
+            return r.returncode
+        timings[exp] = time.perf_counter() - t0
+        print(f"{tag}: done in {timings[exp]:.0f} s", flush=True)
+    if not a.skip_plots:
+        print(f"plotting {runs} -> {out}", flush=True)
+        cmd = [sys.executable, "-m", "glorot.plot", "--runs", str(runs), "--out", str(out)]
+        r = subprocess.run(cmd, cwd=ROOT, env=env)
+        if r.returncode != 0:
+            print(f"plotting FAILED (exit {r.returncode}); command: {' '.join(cmd)}", file=sys.stderr)
+            return r.returncode
+    total = time.perf_counter() - t_all
+    print(f"reproduce ({a.profile}) finished in {total:.0f} s; trained: "
+          + (", ".join(f"{k} {v:.0f} s" for k, v in timings.items()) or "nothing (all complete)"))
+    if not a.skip_plots:
+        print(f"open {out / 'index.html'} to see every figure with its verdict")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
