@@ -66,3 +66,12 @@ def test_saturation_times_order():
             for l in (1, 2, 3) for s in (0, 10, 20, 30)]
     t = verdicts.saturation_times(pd.DataFrame(rows))
     assert list(t) == [10, 20, 30]
+
+
+def test_no_saturation_within_budget_is_inconclusive():
+    d = make_data(seeds=(0,), only=["saturation"])
+    s = d.stats
+    s.loc[(s.stat == "p98"), "value"] = 0.5
+    s.loc[(s.stat == "sat"), "value"] = 0.0
+    v = verdicts.all_verdicts(d, only=["fig03", "fig10"])
+    assert (v.verdict == "inconclusive").all(), v.to_dict("records")

@@ -25,6 +25,7 @@ TANH_SAT_P98 = 0.95  # a tanh layer counts as saturated once its activations' 98
 SHRINK = 0.8  # "shrinks": ratio below this; "level": ratio within [LEVEL_LO, LEVEL_HI]
 NO_SHRINK = 0.95  # not shrinking: ratio at or above this
 LEVEL_LO, LEVEL_HI = 0.5, 2.0
+NO_SAT = 0.01  # below this share of saturated units on both sides, there is nothing to compare
 JACOBIAN_TOL = 0.15  # |ours - paper| on the mean singular value
 LEARNS, STALLS = 0.5, 0.8  # final test error: below LEARNS learns, above STALLS stalls (chance 0.9)
 
@@ -106,8 +107,10 @@ def fig03(stats: pd.DataFrame) -> list[dict]:
     """(a) tanh standard: layers saturate in order from layer 1 up. Saturation time per layer = first
     step with p98 >= 0.95. Reproduced if >= 2 layers saturate and Spearman rho(layer, time) >= 0.8
     (never = last); not reproduced if fewer than 2 layers saturate or rho < 0.5; else inconclusive.
+    Fewer than 2 saturating layers: inconclusive (no order to judge within the budget).
     (b) softsign saturates less: end-of-training saturated fraction (stat 'sat', mean over layers)
-    softsign < tanh -> reproduced, else not."""
+    softsign < tanh -> reproduced, else not; inconclusive when both are below NO_SAT (nothing
+    saturated in this budget)."""
     rows = []
     tanh = stats[(stats.activation == "tanh") & (stats.init == "standard")]
     if _p98(tanh).empty:
@@ -117,7 +120,10 @@ def fig03(stats: pd.DataFrame) -> list[dict]:
         n_sat = int(np.isfinite(t).sum())
         rho = sps.spearmanr(t.index, t.rank(method="average")).statistic if n_sat >= 2 else np.nan
         times = ", ".join(f"L{k}: {'never' if not np.isfinite(v) else f'{int(v):,}'}" for k, v in t.items())
-        v = (REPRODUCED if n_sat >= 2 and rho >= 0.8 else NOT if (n_sat < 2 or rho < 0.5) else INCONCLUSIVE)
+        if n_sat < 2:  # no order to judge: the saturation did not show within this budget
+            v = INCONCLUSIVE
+        else:
+            v = REPRODUCED if rho >= 0.8 else (NOT if rho < 0.5 else INCONCLUSIVE)
         rows.append(row("fig03", f"tanh standard: first update with p98 >= {TANH_SAT_P98} per layer; Spearman rho "
                                  f"(layer, time); n={_n(tanh)}",
                         f"{times}; {n_sat} layers saturate; rho = {rho:.2f}", "saturation from layer 1 up", v))
@@ -126,7 +132,10 @@ def fig03(stats: pd.DataFrame) -> list[dict]:
         rows.append(missing("fig03", "no act/sat statistics for both tanh and softsign"))
     else:
         last = sat[sat.step == sat.step.max()].groupby("activation").value.mean()
-        v = REPRODUCED if last["softsign"] < last["tanh"] else NOT
+        if max(last["softsign"], last["tanh"]) < NO_SAT:
+            v = INCONCLUSIVE
+        else:
+            v = REPRODUCED if last["softsign"] < last["tanh"] else NOT
         rows.append(row("fig03", "saturated fraction at the end, mean over layers, softsign vs tanh",
                         f"softsign {last['softsign']:.3f} vs tanh {last['tanh']:.3f}; n={_n(sat)}",
                         "softsign saturates less", v))
@@ -158,7 +167,8 @@ def hist_mass(hist: pd.DataFrame, lo: float, hi: float) -> float:
 
 
 def fig04(hist: pd.DataFrame) -> list[dict]:
-    """End-of-training mass near the asymptotes, |z| > 0.9: reproduced if tanh's > softsign's."""
+    """End-of-training mass near the asymptotes, |z| > 0.9: reproduced if tanh's > softsign's;
+    inconclusive if both are below NO_SAT (nothing near the asymptotes in this budget)."""
     h = hist[(hist.signal == "act") & (hist.init == "standard")]
     if h.empty or set(h.activation) < {"tanh", "softsign"}:
         return [missing("fig04", "no end-of-training act histograms for tanh and softsign")]
@@ -167,7 +177,7 @@ def fig04(hist: pd.DataFrame) -> list[dict]:
     ms = hist_mass(h[h.activation == "softsign"], 0.9, np.inf)
     return [row("fig04", "share of activations with |z| > 0.9 at the end (mean over layers)",
                 f"tanh {mt:.3f} vs softsign {ms:.3f}; n={_n(h)}", "tanh at the asymptotes, softsign at the knees",
-                REPRODUCED if mt > ms else NOT)]
+                INCONCLUSIVE if max(mt, ms) < NO_SAT else (REPRODUCED if mt > ms else NOT))]
 
 
 # --------------------------------------------------------------------------------------------
