@@ -363,7 +363,7 @@ def generate(seeds: Tensor, step: int | Tensor, batch_size: int, *, domain: int 
     if batch_size > CHUNK and not debug:  # bounded memory; examples depend on their index only
         parts = [generate(seeds, step, min(CHUNK, batch_size - lo), domain=domain, dtype=dtype, lazy=lazy,
                           offset=offset + lo) for lo in range(0, batch_size, CHUNK)]
-        d = 1 if isinstance(step, int) or not isinstance(step, Tensor) else 2
+        d = 2 if isinstance(step, Tensor) else 1
         return torch.cat([p[0] for p in parts], d), torch.cat([p[1] for p in parts], d)
     if lazy is None:
         lazy = dev.type == "cpu"
@@ -505,7 +505,7 @@ def plot_samples(n: int = 24, seed: int = 0, cols: int = 8, domain: int = DOMAIN
 
     x, y = generate(torch.tensor([int(seed)]), 0, n, domain=domain)
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(1.5 * cols, 1.75 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.5 * cols, 1.95 * rows), squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < n:
