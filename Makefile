@@ -42,3 +42,6 @@ reproduce: setup data ## run every experiment at PROFILE and draw every figure, 
 
 train: setup data ## one training run: make train ARGS="activation=tanh init=normalized"
 	$(BIN)/python -m glorot.train $(ARGS)
+
+figures: setup ## redraw figures, Table 1, verdicts and the gallery from results/runs/$(PROFILE) (never trains)
+	$(BIN)/python -m glorot.plot --runs results/runs/$(PROFILE) --out $(if $(filter smoke,$(PROFILE)),results/smoke,results)
