@@ -189,10 +189,10 @@ def parse(argv=None):
     p.add_argument("--activation", default="tanh", choices=["tanh", "sigmoid", "softsign", "relu"])
     p.add_argument("--lr", type=float, default=0.01)
     p.add_argument("--ks", default=None,
-                   help="comma-separated stack sizes K (default: 1,10,50,100,200 on a GPU; 1,10,50 on a CPU)")
+                   help="comma-separated stack sizes K (default: 1,10,50,100,200 on a GPU; 1,10 on a CPU)")
     p.add_argument("--member-updates", type=int, default=None,
                    help="member-updates per timed block; steps = ceil(this / K) "
-                        "(default: 20000 on a GPU, 400 on a CPU)")
+                        "(default: 20000 on a GPU, 300 on a CPU)")
     p.add_argument("--repeats", type=int, default=3, help="timed blocks per engine, interleaved")
     p.add_argument("--warmup", type=int, default=5, help="untimed steps before the first block")
     p.add_argument("--record-every", type=int, default=1000, help="updates between record steps")
@@ -217,13 +217,13 @@ def main(argv=None) -> dict:
         torch.backends.cuda.matmul.allow_tf32 = a.tf32
     shortened = []
     if a.ks is None:
-        a.ks = "1,10,50,100,200" if gpu else "1,10,50"
+        a.ks = "1,10,50,100,200" if gpu else "1,10"
         if not gpu:
-            shortened.append("K list 1,10,50 (GPU default 1,10,50,100,200)")
+            shortened.append("K list 1,10 (GPU default 1,10,50,100,200)")
     if a.member_updates is None:
-        a.member_updates = 20_000 if gpu else 400
+        a.member_updates = 20_000 if gpu else 300
         if not gpu:
-            shortened.append("400 member-updates per timed block (GPU default 20000)")
+            shortened.append("300 member-updates per timed block (GPU default 20000)")
     ks = [int(k) for k in str(a.ks).split(",") if k]
     get_activation(a.activation)  # fail early on a bad name
 
