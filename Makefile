@@ -45,3 +45,7 @@ train: setup data ## one training run: make train ARGS="activation=tanh init=nor
 
 figures: setup ## redraw figures, Table 1, verdicts and the gallery from results/runs/$(PROFILE) (never trains)
 	$(BIN)/python -m glorot.plot --runs results/runs/$(PROFILE) --out $(if $(filter smoke,$(PROFILE)),results/smoke,results)
+
+bench: setup data ## throughput: naive per-model loop vs the stacked engine (table + JSON in results/bench/)
+	mkdir -p results/bench
+	$(BIN)/python scripts/benchmark.py --json results/bench/$$(hostname)-$$(date +%Y%m%d).json

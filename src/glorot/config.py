@@ -77,7 +77,6 @@ class StackConfig:
     inits: list[str] = field(default_factory=list)
     lrs: list[float] = field(default_factory=list)
     seeds: list[int] = field(default_factory=list)
-    chunk: int = 0  # train members in chunks of this size (0: all at once); CPU cache-friendliness
 
 
 @dataclass
