@@ -61,8 +61,10 @@ from torch import Tensor
 from glorot.nn import StackedMLP, get_activation
 
 SIGNALS = ("act", "pre", "grad_s", "grad_w", "weight")
-#: statistics of every (member, layer, signal); ``sat`` only for ``act``, ``hist_out`` only with hist
-STATS = ("mean", "std", "var", "p02", "p50", "p98", "p98_abs", "sat", "hist_out")
+#: statistics of every (member, layer, signal); ``sat`` only for ``act``, ``hist_out`` only with hist;
+#: ``unit_spread`` only for ``act``: the std across the units of the layer for each monitor example,
+#: averaged over the examples (0 when every unit of the layer is identical: the symmetry pitfall)
+STATS = ("mean", "std", "var", "p02", "p50", "p98", "p98_abs", "sat", "hist_out", "unit_spread")
 _Q = {"p02": 0.02, "p50": 0.50, "p98": 0.98}
 JAC_STATS = ("sv_mean", "sv_std", "sv_min", "sv_max")
 
@@ -296,8 +298,10 @@ class Recorder:
     def _reduce(self, i: int, slot: _Slot, v: Tensor) -> None:
         """Statistics and histogram of one (layer, signal): v [K, ...] -> buffer slices."""
         k = self.k
-        v = v.reshape(k, -1)
         out = self._stats[i]
+        if slot.signal == "act":  # v [K, M, width]: spread between units, per example, then mean
+            out[:, STATS.index("unit_spread")] = v.std(dim=-1, correction=0).mean(dim=-1)
+        v = v.reshape(k, -1)
         var, mean = torch.var_mean(v, dim=1, correction=0)
         out[:, 0] = mean
         out[:, 1] = var.sqrt()
@@ -412,6 +416,7 @@ class Recorder:
         stat_names = np.array(STATS, dtype=object)
         valid = np.ones(st.shape, dtype=bool)
         valid &= ~((stat_names[ji] == "sat") & (signals[si] != "act"))
+        valid &= ~((stat_names[ji] == "unit_spread") & (signals[si] != "act"))
         if not self.hist:
             valid &= stat_names[ji] != "hist_out"
         stats = pd.DataFrame({
