@@ -307,3 +307,25 @@ def test_trainer_writes_tables_and_resume_keeps_rows(tmp_path, monkeypatch):
         a = pd.read_parquet(full / f"{name}.parquet")
         b = pd.read_parquet(part / f"{name}.parquet")
         pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-5, atol=1e-7)
+
+
+def test_context_manager_around_a_plain_loop(tmp_path):
+    """Around any training loop: hooks live for the block (and see only the recorder's own passes),
+    scheduled steps are recorded, the tables are saved on exit."""
+    torch.manual_seed(0)
+    model = StackedMLP([Member("tanh", "normalized", 0.1, 0)], 6, 8, 2, 3)
+    x, y = torch.randn(40, 6), torch.randint(0, 3, (40,))
+    with Recorder(model, x[:20], y[:20], {"every": 5, "early": 2, "jacobian": True, "jacobian_examples": 2},
+                  run_dir=tmp_path) as rec:
+        assert rec._handles
+        for step in range(11):
+            rec.maybe_record(step, step * 4, total=10)
+            model(x)  # an outside forward pass is not captured
+            if step < 10:
+                model.sgd_step(x[None, :4], y[None, :4], torch.ones(1, dtype=torch.bool))
+    assert not rec._handles
+    assert rec.steps == [0, 1, 2, 5, 10]
+    for name in ("stats", "hist", "jacobian"):
+        assert (tmp_path / f"{name}.parquet").exists()
+    stats = pd.read_parquet(tmp_path / "stats.parquet")
+    assert sorted(stats.examples_seen.unique()) == [0, 4, 8, 20, 40]

@@ -38,6 +38,13 @@ hidden layers l = 1..depth-1 (row ``layer = l`` of ``jacobian.parquet``), on the
 of one layer are one batched ``torch.linalg.svdvals``. ``sv_mean``/``sv_std``/``sv_min``/``sv_max``
 pool the singular values of all those examples.
 
+Cost (measured on a shared 2-core CPU, float32): K = 4 members, 5 x 1000 tanh/softsign, M = 300,
+all five signals with histograms: 1.7-2.5 s per record step, of which 0.24 s is the forward +
+backward pass and the rest exact percentiles and histograms of ~56M values (weights and weight
+gradients are 2/3 of them). The Jacobian adds one 1000x1000 SVD per (member, example, layer),
+0.1-2.5 s each on that CPU depending on load. At the paper's schedule (every 20,000 updates) this is
+far below the cost of training.
+
 Use in the trainer (``glorot.trainer``), or around any loop as a context manager::
 
     with Recorder(model, mx, my, cfg.record, run_dir=out) as rec:   # saves on exit
