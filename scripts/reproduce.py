@@ -31,6 +31,10 @@ EXPERIMENTS = [
     "saturation",     # Figs. 3, 4, 9, 10
     "table1",         # Table 1, Figs. 11-12
     "relu30",         # extension: 30-layer ReLU, 1/n vs He
+    "pitfall_zeros",   # pitfalls (issue 7): zeros / constant init, symmetry never breaks
+    "pitfall_scale",   # pitfalls: N(0, 0.01^2) and N(0, 1) at depth 10, tanh and relu
+    "pitfall_linear",  # pitfalls: deep linear network vs (n Var[W])^(l/2) (init only)
+    "pitfall_leaky",   # pitfalls: leaky relu a=0.25, 30 layers, He's generalized init (init only)
 ]
 
 

@@ -191,6 +191,9 @@ def make_data(reproduce: bool = True, seeds=(0, 1, 2), only: list[str] | None = 
         "init_relu": lambda: _relu("init_relu", ["normalized", "he"], 5, reproduce, seeds, False),
         "relu30": lambda: _relu("relu30", ["lecun", "he"], 30, reproduce, seeds, True),
     }
+    from fixtures_pitfalls import builders as pitfall_builders  # noqa: PLC0415 (issue 7; imports us)
+
+    builders.update(pitfall_builders(reproduce, seeds))
     parts = {k: [] for k in ("members", "stats", "hist", "jacobian", "metrics")}
     runs = []
     for name, build in builders.items():

@@ -51,10 +51,10 @@ def test_surface_is_deterministic_and_costs_are_sane():
 def test_cli_writes_files_and_skips_missing(tmp_path, caplog):
     data = make_data(seeds=(0, 1), only=["init_tanh", "table1"])
     with caplog.at_level("WARNING"):
-        plot.make_all(data, tmp_path, only=["fig06", "fig11", "fig02", "table1"], runs_label="fixture",
+        plot.make_all(data, tmp_path, only=["fig06", "fig12", "fig02", "table1"], runs_label="fixture",
                       formats=("png", "pdf"), dpi=40)
     figs = tmp_path / "figures"
-    for stem in ("fig06_act_hist_init", "fig11_test_error"):
+    for stem in ("fig06_act_hist_init", "fig12_test_error_mnist"):
         assert (figs / f"{stem}.png").exists() and (figs / f"{stem}.pdf").exists()
     assert not (figs / "fig02_sigmoid_activations.png").exists()
     assert "skipping fig02" in caplog.text
@@ -62,7 +62,7 @@ def test_cli_writes_files_and_skips_missing(tmp_path, caplog):
         assert (tmp_path / f).exists(), f
     v = __import__("pandas").read_csv(tmp_path / "verdicts.csv")
     assert (v[v.figure == "fig02"].verdict == "missing").all()
-    assert set(v.figure) == {"fig02", "fig06", "fig11", "table1"}
+    assert set(v.figure) == {"fig02", "fig06", "fig12", "table1"}
 
 
 def test_cli_help_and_fallback_loader(tmp_path):

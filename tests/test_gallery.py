@@ -19,7 +19,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 def gallery(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("gallery")
     data = make_data(seeds=(0, 1), only=["init_tanh", "table1"])
-    plot.make_all(data, out, only=["fig05", "fig07", "fig11", "jacobian", "fig02", "table1"], runs_label="fixture",
+    plot.make_all(data, out, only=["fig05", "fig07", "fig12", "jacobian", "fig02", "table1"], runs_label="fixture",
                   formats=("png",), dpi=40)
     return out
 
@@ -52,7 +52,7 @@ def test_every_image_loads_in_chromium(gallery):
         driver.get((gallery / "index.html").as_uri())
         assert "glorot" in driver.title
         imgs = driver.find_elements("tag name", "img")
-        assert len(imgs) == 4  # fig05, fig07, fig11, jacobian; fig02 is missing (no runs)
+        assert len(imgs) == 4  # fig05, fig07, fig12 (MNIST table1), jacobian; fig02 is missing (no runs)
         for img in imgs:
             ok = driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", img)
             assert ok, img.get_attribute("src")

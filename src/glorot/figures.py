@@ -394,6 +394,13 @@ class FigureSpec:
         return paper.claim(self.id)
 
 
+def _pitfalls():
+    """glorot.pitfalls, imported when a pitfall figure is drawn (it imports this module's helpers)."""
+    from glorot import pitfalls  # noqa: PLC0415
+
+    return pitfalls
+
+
 FIGURES: list[FigureSpec] = [
     FigureSpec("fig02", "fig02_sigmoid_activations", "fig2_sigmoid", ("stats",),
                lambda d, c: fig02_sigmoid(d.stats, c)),
@@ -416,6 +423,15 @@ FIGURES: list[FigureSpec] = [
     FigureSpec("relu30_train", "ext_relu30_train", "relu30", ("members", "metrics"),
                lambda d, c: ext_relu30_train(d.members, d.metrics, c)),
     FigureSpec("jacobian", "ext_jacobian", "init_tanh", ("jacobian",), lambda d, c: ext_jacobian(d.jacobian, c)),
+    # the classic initialization pitfalls beside the paper (issue 7; glorot.pitfalls)
+    FigureSpec("pitfall_zeros", "pitfall_zeros", "pitfall_zeros", ("stats",),
+               lambda d, c: _pitfalls().fig_zeros(d.stats, d.metrics, c)),
+    FigureSpec("pitfall_scale", "pitfall_scale", "pitfall_scale", ("stats", "members"),
+               lambda d, c: _pitfalls().fig_scale(d.stats, d.members, d.metrics, c)),
+    FigureSpec("pitfall_linear", "pitfall_linear", "pitfall_linear", ("stats",),
+               lambda d, c: _pitfalls().fig_linear(d.stats, c)),
+    FigureSpec("pitfall_leaky", "pitfall_leaky", "pitfall_leaky", ("stats",),
+               lambda d, c: _pitfalls().fig_leaky(d.stats, c)),
 ]
 
 

@@ -148,13 +148,14 @@ def make_all(data: SimpleNamespace, out: Path, only: list[str] | None = None, ru
     ids = [s.id for s in specs] + (["table1"] if not only or "table1" in only else [])
     v = verdicts.all_verdicts(data, only=ids)
     v.to_csv(out / "verdicts.csv", index=False)
-    t1_members = verdicts.experiment_frames(data, "table1").members
+    t1_members = table1.members_of(data)  # experiments table1 (MNIST) and shapeset_table1
     t = table1.table1(t1_members) if not t1_members.empty else None
     if t is not None:
         profile = ", ".join(sorted(set(t1_members.profile.dropna().astype(str)))) if "profile" in t1_members else ""
         table1.write(t, out, profile)
     else:
-        log.warning("skipping Table 1: no runs of experiment 'table1' under %s", runs_label)
+        log.warning("skipping Table 1: no runs of experiments %s under %s", "/".join(table1.EXPERIMENTS),
+                    runs_label)
     gallery.write(out, data, v, t, written, captions, runs_label)
     for verdict, n in v.verdict.value_counts().items():
         log.info("verdicts: %d %s", n, verdict)

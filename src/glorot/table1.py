@@ -1,4 +1,7 @@
-"""Table 1 (MNIST column, and any other data set the runs hold): test error of 5-layer networks.
+"""Table 1 (Shapeset and MNIST columns, and any other data set the runs hold): test error of 5-layer
+networks. The rows come from the experiments in :data:`EXPERIMENTS` (``table1``: MNIST,
+``shapeset_table1``: Shapeset-3x2); members keep their ``data`` column, so every choice below is
+made per data set.
 
 Per (data, activation, init) the learning rate is the one with the lowest **mean final validation
 error over seeds** (paper Sec. 2.3: lr chosen on validation error). A diverged member counts as
@@ -21,6 +24,17 @@ from scipy import stats as sps
 from glorot import paper
 
 DATA_LABELS = {"mnist": "MNIST", "shapeset": "Shapeset", "cifar10": "CIFAR-10"}
+DATA_ORDER = ["shapeset", "mnist", "cifar10"]  # the paper's column order
+EXPERIMENTS = ("table1", "shapeset_table1")  # the experiments whose members make the table
+DEPTH = 5  # Table 1 is of 5-hidden-layer networks
+
+
+def members_of(data) -> pd.DataFrame:
+    """Members of every Table 1 experiment in loaded frames (``glorot.plot.load``), all data sets."""
+    m = getattr(data, "members", None)
+    if m is None or m.empty or "name" not in m:
+        return pd.DataFrame()
+    return m[m["name"].isin(EXPERIMENTS)].reset_index(drop=True)
 COLUMNS = ["data", "activation", "init", "config", "lr", "lr_grid", "n", "n_diverged", "test_error_mean",
            "test_error_std", "valid_error_mean", "paper_test_error", "p_vs_best", "different_from_best",
            "best", "test", "p_threshold"]
@@ -52,6 +66,8 @@ def table1(members: pd.DataFrame) -> pd.DataFrame:
     """The table (errors as fractions; the .md rendering shows %)."""
     if members.empty:
         return pd.DataFrame(columns=COLUMNS)
+    if "depth" in members and members.depth.nunique() > 1 and (members.depth == DEPTH).any():
+        members = members[members.depth == DEPTH]  # e.g. Fig. 11's sigmoid depth-4 runs: not Table 1
     chosen = choose_lr(members)
     m = at_chosen_lr(members, members.assign(data=members.get("data", "mnist")), chosen)
     rows = []
@@ -99,7 +115,7 @@ def _paper_value(act, init, data) -> float:
 
 def to_markdown(t: pd.DataFrame, profile: str = "") -> str:
     """Table 1 as markdown, errors in %, ours (mean ± std, n) beside the paper's."""
-    lines = []
+    lines = side_by_side(t, profile) if t.data.nunique() > 1 else []
     for data, g in t.groupby("data", sort=False):
         label = DATA_LABELS.get(data, data)
         lines += [f"**Table 1, {label}** (test error %, 5 hidden layers{', profile ' + profile if profile else ''}; "
@@ -117,6 +133,36 @@ def to_markdown(t: pd.DataFrame, profile: str = "") -> str:
             lines.append(f"| {r.config} | {ours} | {_pct(r.paper_test_error)} | {r.lr:g} ({r.lr_grid}) | {pv} |")
         lines.append("")
     return "\n".join(lines)
+
+
+def side_by_side(t: pd.DataFrame, profile: str = "") -> list[str]:
+    """One markdown table, a row per configuration and per data set a column pair (ours, paper), in
+    the paper's column order (Shapeset, MNIST, ...); * = different from that column's best row."""
+    datas = sorted(t.data.unique(), key=lambda d: (DATA_ORDER.index(d) if d in DATA_ORDER else 99, d))
+    head = "| configuration | " + " | ".join(f"{DATA_LABELS.get(d, d)}: ours | {DATA_LABELS.get(d, d)}: paper"
+                                             for d in datas) + " |"
+    lines = [f"**Table 1** (test error %, 5 hidden layers{', profile ' + profile if profile else ''}; ours: "
+             f"mean ± std over n seeds at the lr chosen per data set and row on validation error; "
+             f"best = lowest in its column, * = different from it by Welch's t-test at p < "
+             f"{t.p_threshold.iloc[0]:g}; details per data set below)", "", head,
+             "|---|" + "---|---|" * len(datas)]
+    order = {(r["activation"], r["init"]): i for i, r in enumerate(paper.table1_rows())}
+    configs = sorted({(r.activation, r.init, r.config) for r in t.itertuples()},
+                     key=lambda c: (order.get(c[:2], 99), c[2]))
+    for act, init, label in configs:
+        cells = []
+        for d in datas:
+            r = t[(t.data == d) & (t.activation == act) & (t.init == init)]
+            if r.empty:
+                cells += ["n/a", "n/a"]
+                continue
+            r = r.iloc[0]
+            ours = _pct(r.test_error_mean) + (f" ± {100 * r.test_error_std:.2f}" if np.isfinite(r.test_error_std)
+                                              else "") + f" (n={r.n})"
+            ours += " best" if r.best else (" *" if r.different_from_best else "")
+            cells += [ours, _pct(r.paper_test_error)]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines + [""]
 
 
 def _pct(x) -> str:

@@ -431,6 +431,13 @@ def relu30_train(members: pd.DataFrame) -> list[dict]:
 # all of them
 # --------------------------------------------------------------------------------------------
 
+def _pitfalls():
+    """glorot.pitfalls (issue 7), imported when its checks run (it imports this module)."""
+    from glorot import pitfalls  # noqa: PLC0415
+
+    return pitfalls
+
+
 CHECKS = {  # figure id -> (experiment, function of that experiment's frames)
     "fig02": ("fig2_sigmoid", lambda d: fig02(d.stats)),
     "fig03": ("saturation", lambda d: fig03(d.stats)),
@@ -448,6 +455,11 @@ CHECKS = {  # figure id -> (experiment, function of that experiment's frames)
     "relu30_init": ("relu30", lambda d: relu30_init(d.stats)),
     "relu30_train": ("relu30", lambda d: relu30_train(d.members)),
     "jacobian": ("init_tanh", lambda d: jacobian(d.jacobian)),
+    # the classic initialization pitfalls beside the paper (issue 7; glorot.pitfalls)
+    "pitfall_zeros": ("pitfall_zeros", lambda d: _pitfalls().verdict_zeros(d.stats, d.members)),
+    "pitfall_scale": ("pitfall_scale", lambda d: _pitfalls().verdict_scale(d.stats, d.members)),
+    "pitfall_linear": ("pitfall_linear", lambda d: _pitfalls().verdict_linear(d.stats)),
+    "pitfall_leaky": ("pitfall_leaky", lambda d: _pitfalls().verdict_leaky(d.stats)),
 }
 
 
