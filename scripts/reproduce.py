@@ -29,7 +29,9 @@ EXPERIMENTS = [
     "init_relu",      # Figs. 6-8 for ReLU: normalized vs he
     "fig2_sigmoid",   # Fig. 2
     "saturation",     # Figs. 3, 4, 9, 10
-    "table1",         # Table 1, Figs. 11-12
+    "table1",         # Table 1 (MNIST column), Fig. 12
+    "shapeset_table1",    # Table 1 (Shapeset column), Fig. 11 (5-layer lines)
+    "shapeset_sigmoid4",  # Fig. 11: the sigmoid depth-4 line
     "relu30",         # extension: 30-layer ReLU, 1/n vs He
     "pitfall_zeros",   # pitfalls (issue 7): zeros / constant init, symmetry never breaks
     "pitfall_scale",   # pitfalls: N(0, 0.01^2) and N(0, 1) at depth 10, tanh and relu

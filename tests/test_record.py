@@ -51,11 +51,13 @@ def oracle_signals(seq: torch.nn.Sequential, x, y, depth: int) -> dict:
 
 
 def oracle_stats(v: np.ndarray, act=None) -> dict:
+    spread = v.std(axis=-1).mean()  # for act [M, width]: std across units per example, mean over examples
     v = v.ravel()
     out = {"mean": v.mean(), "var": v.var(), "std": v.std(), "p02": np.percentile(v, 2),
            "p50": np.percentile(v, 50), "p98": np.percentile(v, 98), "p98_abs": np.percentile(np.abs(v), 98)}
     if act is not None:
         out["sat"] = act.saturated(torch.from_numpy(v)).double().mean().item()
+        out["unit_spread"] = spread
     return out
 
 
@@ -102,6 +104,7 @@ def test_stats_and_histograms_match_autograd_oracle():
                             (step, k, mem.activation, layer, signal, stat)
                     if not is_act:
                         assert (k, layer, signal, "sat") not in st.index
+                        assert (k, layer, signal, "unit_spread") not in st.index
                     # histogram: range fixed at step 0, values outside clamped into the edge bins
                     key = (k, layer, signal)
                     if step == 0:

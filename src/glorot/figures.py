@@ -84,6 +84,68 @@ def _empty(fig_axes_msg: str) -> Figure:
 
 
 # --------------------------------------------------------------------------------------------
+# Fig. 1: samples of the data sets (computed here: generating examples is not training)
+# --------------------------------------------------------------------------------------------
+
+
+def _image_grid(sub, images, titles, cols: int, side: int, vmin: float, vmax: float, title: str) -> None:
+    rows = int(np.ceil(len(images) / cols))
+    axes = np.atleast_1d(sub.subplots(rows, cols, squeeze=False)).ravel()
+    for i, ax in enumerate(axes):
+        ax.axis("off")
+        if i < len(images):
+            ax.imshow(np.asarray(images[i]).reshape(side, side), cmap="gray", vmin=vmin, vmax=vmax,
+                      interpolation="nearest")
+            ax.set_title(titles[i], fontsize=6.5)
+    sub.suptitle(title, fontsize=8.5)
+
+
+def mnist_samples(n: int, root: str = "data"):
+    """The first ``n`` MNIST test images and labels from the local cache, or None when MNIST is not
+    cached (plotting never downloads)."""
+    from glorot import data as gdata  # noqa: PLC0415
+
+    rootp = __import__("pathlib").Path(root)
+    if not ((rootp / gdata.MNIST_PICKLE).exists() or (rootp / gdata.MNIST_TV_CACHE).exists()):
+        return None
+    try:
+        ds = gdata.load_mnist(rootp)
+    except gdata.DataError:
+        return None
+    return ds.test_x[:n].numpy(), ds.test_y[:n].numpy()
+
+
+def fig01_samples(caption: str = "", n: int = 24, seed: int = 0, cols: int = 6, mnist_root: str | None = "data",
+                  n_mnist: int = 24) -> Figure:
+    """Shapeset-3x2 samples with their labels (the fixed test set's generator, ``seed``; the same
+    examples as ``shapeset.plot_samples``), and beside them the first MNIST test images when MNIST is
+    cached under ``mnist_root``."""
+    import torch  # noqa: PLC0415
+
+    from glorot import shapeset  # noqa: PLC0415
+
+    x, y = shapeset.generate(torch.tensor([int(seed)]), 0, n, domain=shapeset.DOMAIN_TEST)
+    shapes = [x[0, i].numpy() for i in range(n)]
+    names = [shapeset.CLASS_NAMES[int(y[0, i])].replace("+", "+\n") for i in range(n)]
+    mn = mnist_samples(n_mnist, mnist_root) if mnist_root else None
+    rows = int(np.ceil(n / cols))
+    width = 1.35 * cols * (2 if mn is not None else 1) + 0.3
+    fig = plt.figure(figsize=(width, 1.6 * rows + 1.0), layout="constrained")
+    subs = fig.subfigures(1, 2, wspace=0.03) if mn is not None else [fig]
+    _image_grid(subs[0], shapes, names, cols, shapeset.SIZE, -1, 1,
+                f"Shapeset-3x2: the first {n} examples of the fixed test set (seed {seed}) with their labels")
+    if mn is not None:
+        _image_grid(subs[1], mn[0], [f"label {int(v)}" for v in mn[1]], cols, 28, 0, 1,
+                    f"MNIST: the first {len(mn[1])} test images")
+    if mn is not None:
+        _title(fig, "Fig. 1: samples of the data sets", caption)
+    else:  # one panel: its own title carries the caption
+        subs[0].suptitle(f"Fig. 1: {subs[0]._suptitle.get_text()} (MNIST not cached)" + (f"\n{caption}" if caption
+                                                                                          else ""), fontsize=9)
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
 # training-time statistics (Figs. 2, 3, 9, 10)
 # --------------------------------------------------------------------------------------------
 
@@ -274,11 +336,59 @@ def _error_curves(ax, members: pd.DataFrame, metrics: pd.DataFrame, logy: bool =
     ax.legend(fontsize=7)
 
 
+def _chosen_curves(members: pd.DataFrame, metrics: pd.DataFrame) -> list[dict]:
+    """Test-error curves per (depth, activation, init), each at its lr chosen on mean final validation
+    error (``table1.choose_lr``, one choice per depth: Fig. 11 mixes 4- and 5-layer networks)."""
+    out = []
+    test = metrics[metrics.split == "test"]
+    for depth, mg in (members.groupby("depth") if "depth" in members else [(None, members)]):
+        tg = test[test.depth == depth] if depth is not None and "depth" in test else test
+        chosen = table1.choose_lr(mg)
+        m = table1.at_chosen_lr(mg, tg if "data" in tg else tg.assign(data=mg.get("data", "mnist").iloc[0]), chosen)
+        for (act, init), g in m.groupby(["activation", "init"]):
+            d = g.groupby("examples_seen").error.agg(["mean", "std", "count"]).reset_index()
+            last = g[g.step == g.step.max()]
+            out.append(dict(depth=depth, activation=act, init=init, curve=d, final=float(last.error.mean()),
+                            lr=float(chosen[(chosen.activation == act) & (chosen.init == init)].lr.iloc[0]),
+                            n=int(last.seed.nunique()) if "seed" in last else int(d["count"].max())))
+    return sorted(out, key=lambda c: -c["final"])  # worst first: the paper orders its legend by final error
+
+
+def fig11_label(activation: str, init: str, depth, depths) -> str:
+    """The paper's Fig. 11 names: 'Sigmoid depth 5' / 'Sigmoid depth 4' where depths differ."""
+    lab = paper.config_label(activation, init)
+    if activation == "sigmoid" and init == "standard" and depth is not None and len(depths) > 1:
+        lab = f"{lab} depth {int(depth)}"
+    elif depth is not None and len(depths) > 1 and depth != max(depths):
+        lab = f"{lab} depth {int(depth)}"
+    paper_rows = {(r["activation"], r["init"]) for r in paper.table1_rows()}
+    return lab if (activation, init) in paper_rows else f"{lab} (extra)"
+
+
 def fig11_test_error(members: pd.DataFrame, metrics: pd.DataFrame, caption: str = "") -> Figure:
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    _error_curves(ax, members, metrics)
-    _title(fig, "Fig. 11: test error during training, each configuration at its chosen lr "
-                "(Shapeset in the paper; MNIST here)", caption)
+    """Test error vs examples seen on Shapeset-3x2 (the paper's Fig. 11): sigmoid depth 4 and 5, tanh,
+    softsign, softsign N, tanh N (and sigmoid N, extra), each at its chosen lr, legend ordered by
+    final error (worst first), with the majority-class error as a reference line."""
+    from glorot.shapeset import MAJORITY_ERROR  # noqa: PLC0415 - torch only when this figure is drawn
+
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    curves = _chosen_curves(members, metrics)
+    depths = sorted({c["depth"] for c in curves if c["depth"] is not None})
+    colors = plt.get_cmap("tab10")
+    for i, c in enumerate(curves):
+        d = c["curve"]
+        lab = fig11_label(c["activation"], c["init"], c["depth"], depths)
+        _band(ax, d.examples_seen, 100 * d["mean"], 100 * d["std"].fillna(0), colors(i),
+              ls="--" if lab.endswith("(extra)") else "-",
+              label=f"{lab} (lr {c['lr']:g}, n={c['n']}): {100 * c['final']:.2f}%")
+    ax.axhline(100 * MAJORITY_ERROR, color="grey", ls=":", lw=1.2,
+               label=f"majority-class error ({100 * MAJORITY_ERROR:.1f}%)")
+    ax.set_xlabel("Number of examples seen")
+    ax.set_ylabel("Test error (%)")
+    ax.set_ylim(0, 100)
+    ax.legend(fontsize=7, loc="lower left")
+    _title(fig, "Fig. 11: test error on Shapeset-3x2 during training, each configuration at its chosen lr "
+                "(legend ordered by final error, worst first)", caption)
     return fig
 
 
@@ -402,6 +512,7 @@ def _pitfalls():
 
 
 FIGURES: list[FigureSpec] = [
+    FigureSpec("fig01", "fig01_shapeset_samples", None, (), lambda d, c: fig01_samples(c)),
     FigureSpec("fig02", "fig02_sigmoid_activations", "fig2_sigmoid", ("stats",),
                lambda d, c: fig02_sigmoid(d.stats, c)),
     FigureSpec("fig03", "fig03_saturation", "saturation", ("stats",), lambda d, c: fig03_saturation(d.stats, c)),
@@ -414,7 +525,7 @@ FIGURES: list[FigureSpec] = [
                lambda d, c: fig09_grad_w_training(d.stats, c)),
     FigureSpec("fig10", "fig10_tanh_normalized", "saturation", ("stats",),
                lambda d, c: fig10_tanh_normalized(d.stats, c)),
-    FigureSpec("fig11", "fig11_test_error", "table1", ("members", "metrics"),
+    FigureSpec("fig11", "fig11_test_error", "shapeset_table1", ("members", "metrics"),
                lambda d, c: fig11_test_error(d.members, d.metrics, c)),
     FigureSpec("fig12", "fig12_test_error_mnist", "table1", ("members", "metrics"),
                lambda d, c: fig12_test_error_mnist(d.members, d.metrics, c)),
