@@ -155,6 +155,41 @@ def _table1(ok: bool, seeds):
     return m, [], [], [], mt
 
 
+SHAPESET_FINAL = {  # (activation, init) -> final test error on Shapeset, the paper's Table 1 column
+    ("softsign", "standard"): 0.1627, ("softsign", "normalized"): 0.1606, ("tanh", "standard"): 0.2715,
+    ("tanh", "normalized"): 0.1560, ("sigmoid", "standard"): 0.8261, ("sigmoid", "normalized"): 0.5000,
+}
+
+
+def _shapeset(name: str, ok: bool, seeds):
+    """Fig. 11 / Table 1 on Shapeset: ``shapeset_table1`` (5 layers) or ``shapeset_sigmoid4``. Flipped:
+    sigmoid depth 5 learns (20%), Tanh N (40%) is the worst and worse than Tanh."""
+    lrs = [0.01, 0.1]
+    if name == "shapeset_sigmoid4":
+        m = _members(name, ["sigmoid"], ["standard"], lrs, seeds, 4)
+        final = {("sigmoid", "standard"): 0.60}
+    else:
+        m = _members(name, ["softsign", "tanh", "sigmoid"], ["standard", "normalized"], lrs, seeds, 5)
+        final = dict(SHAPESET_FINAL)
+        if not ok:
+            final[("sigmoid", "standard")], final[("tanh", "normalized")] = 0.20, 0.40
+    m["data"] = "shapeset"
+    rng = np.random.default_rng(2)
+    mt, fv, ft = [], [], []
+    for r in m.itertuples():
+        f = final[(r.activation, r.init)] * (1.0 if r.lr == 0.1 else 1.05) + 0.002 * rng.standard_normal()
+        fv.append(f + 0.002)
+        ft.append(f)
+        for step in range(0, 1001, 100):
+            e = f + (0.87 - f) * np.exp(-step / 150)
+            for split in ("valid", "test"):
+                mt.append(dict(member=r.member, step=step, examples_seen=step * 10, split=split, loss=1.0,
+                               error=e + 0.002 if split == "valid" else e))
+    m["final_valid_error"], m["final_test_error"] = fv, ft
+    m["best_valid_error"], m["final_valid_loss"] = fv, 1.0
+    return m, [], [], [], mt
+
+
 def _relu(name, inits, depth, ok, seeds, train):
     m = _members(name, ["relu"], inits, [0.01], seeds, depth, 200 if name == "relu30" else 1000)
     st, mt = [], []
@@ -190,6 +225,8 @@ def make_data(reproduce: bool = True, seeds=(0, 1, 2), only: list[str] | None = 
         "table1": lambda: _table1(reproduce, seeds),
         "init_relu": lambda: _relu("init_relu", ["normalized", "he"], 5, reproduce, seeds, False),
         "relu30": lambda: _relu("relu30", ["lecun", "he"], 30, reproduce, seeds, True),
+        "shapeset_table1": lambda: _shapeset("shapeset_table1", reproduce, seeds),
+        "shapeset_sigmoid4": lambda: _shapeset("shapeset_sigmoid4", reproduce, seeds),
     }
     from fixtures_pitfalls import builders as pitfall_builders  # noqa: PLC0415 (issue 7; imports us)
 
