@@ -18,7 +18,6 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
@@ -29,7 +28,6 @@ import pandas as pd
 log = logging.getLogger("glorot.plot")
 
 FRAMES = ("members", "metrics", "stats", "hist", "jacobian", "runs")
-AXES = ["activation", "init", "lr", "seed", "depth", "width", "data"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -38,47 +36,16 @@ AXES = ["activation", "init", "lr", "seed", "depth", "width", "data"]
 
 
 def load(runs_dir: str | Path) -> SimpleNamespace:
-    """All runs under ``runs_dir`` as frames (members, metrics, stats, hist, jacobian, runs).
+    """All runs under ``runs_dir`` as frames (members, metrics, stats, hist, jacobian, runs),
+    read by the project's loader, ``glorot.results.load``."""
+    from glorot.results import load as results_load  # noqa: PLC0415
 
-    Uses ``glorot.results.load`` when it exists (the project's loader); the fallback below reads the
-    same files directly so that the plotting stage works on its own."""
-    try:
-        from glorot.results import load as results_load  # noqa: PLC0415
-    except ImportError:
-        results_load = None
-    if results_load is not None:
-        r = results_load(runs_dir)
-        return SimpleNamespace(**{k: _frame(getattr(r, k, None)) for k in FRAMES})
-    return _load_fallback(Path(runs_dir))
+    r = results_load(runs_dir)
+    return SimpleNamespace(**{k: _frame(getattr(r, k, None)) for k in FRAMES})
 
 
 def _frame(x) -> pd.DataFrame:
     return x if isinstance(x, pd.DataFrame) else pd.DataFrame()
-
-
-def _load_fallback(root: Path) -> SimpleNamespace:
-    parts = {k: [] for k in FRAMES}
-    for rj in sorted(root.rglob("run.json")):
-        d = rj.parent
-        if not (d / "members.csv").exists():
-            continue
-        info = json.loads(rj.read_text())
-        run = str(d)
-        members = pd.read_csv(d / "members.csv")
-        members["run"], members["name"], members["profile"] = run, info.get("name"), info.get("profile")
-        parts["members"].append(members)
-        parts["runs"].append({"run": run, **{k: v for k, v in info.items() if not isinstance(v, (dict, list))}})
-        keys = members[["member", "run", "name", "profile", *[a for a in AXES if a in members]]]
-        for k, fname in (("metrics", "metrics.csv"), ("stats", "stats.parquet"), ("hist", "hist.parquet"),
-                         ("jacobian", "jacobian.parquet")):
-            p = d / fname
-            if p.exists():
-                f = pd.read_csv(p) if fname.endswith(".csv") else pd.read_parquet(p)
-                parts[k].append(f.merge(keys, on="member", how="left"))
-    out = {k: pd.concat(v, ignore_index=True) if v else pd.DataFrame()
-           for k, v in parts.items() if k != "runs"}
-    out["runs"] = pd.DataFrame(parts["runs"])
-    return SimpleNamespace(**out)
 
 
 # --------------------------------------------------------------------------------------------
