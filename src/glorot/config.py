@@ -114,6 +114,7 @@ class ProfileConfig:
     updates: int = MISSING  # training budget of training experiments (updates per member)
     eval_every_examples: int = MISSING
     width: int = 1000  # hidden width used by training experiments
+    init_width: int = 1000  # hidden width of the at-initialization experiments (paper: 1000)
     seeds: list[int] = field(default_factory=lambda: [0])
     lr_grid: list[float] = field(default_factory=lambda: [0.003, 0.01, 0.03, 0.1])
     record_every: int = 20_000
