@@ -201,6 +201,10 @@ class Run:
 
     # -- schedule ---------------------------------------------------------------------------
     def eval_steps(self) -> set[int]:
+        """Steps at which validation and test error are measured. An at-initialization run
+        (``train.updates=0``) measures none: its results are the recorder's tables."""
+        if self.total == 0:
+            return set()
         return set(range(0, self.total, self.eval_every)) | {self.total}
 
     # -- output -----------------------------------------------------------------------------
@@ -366,12 +370,16 @@ class Run:
         died_h = died_at.cpu().numpy()
         last = metrics[metrics.step == self.total].set_index(["member", "split"])
         valid = metrics[(metrics.split == "valid")]
+
+        def at_end(m: int, split: str, col: str) -> float:
+            return float(last.loc[(m, split), col]) if (m, split) in last.index else float("nan")
+
         final = {
             "status": ["ok" if a else "diverged" for a in alive_h],
             "diverged_at_update": [int(d) if d >= 0 else None for d in died_h],
-            "final_valid_error": [last.loc[(m, "valid"), "error"] for m in range(k)],
-            "final_test_error": [last.loc[(m, "test"), "error"] for m in range(k)],
-            "final_valid_loss": [last.loc[(m, "valid"), "loss"] for m in range(k)],
+            "final_valid_error": [at_end(m, "valid", "error") for m in range(k)],
+            "final_test_error": [at_end(m, "test", "error") for m in range(k)],
+            "final_valid_loss": [at_end(m, "valid", "loss") for m in range(k)],
             "best_valid_error": [valid[valid.member == m].error.min() for m in range(k)],
         }
         members = self.members_frame(final)

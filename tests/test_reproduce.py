@@ -1,0 +1,79 @@
+"""`make reproduce PROFILE=smoke` end to end (the real script, into a temporary folder): every
+expected file is produced, a second call skips the finished runs, and the notebook runs on the
+results. Numbers at the smoke profile mean nothing; only the plumbing is checked here."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import nbformat
+import pandas as pd
+import pytest
+from nbclient import NotebookClient
+
+from glorot.figures import FIGURES
+from glorot.verdicts import CHECKS
+from helpers import ROOT
+
+sys.path.insert(0, str(ROOT / "scripts"))
+from reproduce import EXPERIMENTS  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    base = tmp_path_factory.mktemp("smoke")
+    out = base / "out"
+    cmd = [sys.executable, "scripts/reproduce.py", "--profile", "smoke", "--results-dir", str(base),
+           "--out", str(out)]
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    return base, out, r
+
+
+def test_every_experiment_ran_and_every_file_exists(smoke):
+    base, out, _ = smoke
+    for exp in EXPERIMENTS:
+        assert (base / "runs" / "smoke" / exp / "members.csv").exists(), exp
+    for spec in FIGURES:
+        for ext in ("png", "pdf"):
+            p = out / "figures" / f"{spec.stem}.{ext}"
+            assert p.exists() and p.stat().st_size > 1000, p
+    for name in ("table1.csv", "table1.md", "verdicts.csv", "index.html", "gallery.md"):
+        assert (out / name).exists(), name
+    v = pd.read_csv(out / "verdicts.csv")
+    assert set(CHECKS) <= set(v.figure)
+    assert set(v.verdict) <= {"reproduced", "not reproduced", "inconclusive", "missing"}
+    assert "missing" not in set(v.verdict), v[v.verdict == "missing"]  # every run was there
+    html = (out / "index.html").read_text()
+    for spec in FIGURES:
+        assert f"figures/{spec.stem}.png" in html
+
+
+def test_second_call_skips_finished_runs(smoke):
+    base, out, _ = smoke
+    r = subprocess.run([sys.executable, "scripts/reproduce.py", "--profile", "smoke", "--results-dir",
+                        str(base), "--out", str(out), "--skip-plots"], cwd=ROOT, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0
+    assert r.stdout.count("complete, skipped") == len(EXPERIMENTS)
+
+
+def test_unknown_experiment_is_refused(tmp_path):
+    r = subprocess.run([sys.executable, "scripts/reproduce.py", "--only", "fig99", "--results-dir",
+                        str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "fig99" in r.stderr and "init_tanh" in r.stderr
+
+
+def test_notebook_runs_on_smoke_results(smoke):
+    base, _, _ = smoke
+    nb = nbformat.read(ROOT / "notebooks" / "explore_results.ipynb", as_version=4)
+    os.environ["GLOROT_RUNS"] = str(base / "runs" / "smoke")
+    try:
+        NotebookClient(nb, timeout=300, kernel_name="python3",
+                       resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+    finally:
+        del os.environ["GLOROT_RUNS"]
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors
