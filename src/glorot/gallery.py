@@ -39,14 +39,19 @@ def commands(experiment: str | None, profile: str, runs_label: str, out: str, fi
     plot = f"python -m glorot.plot --runs {runs_label or f'results/runs/{profile}'} --out {out} --only {fig_id}"
     if experiment is None:
         return [plot]
-    return [f"python -m glorot.train experiment={experiment} profile={profile}", plot]
+    from glorot.verdicts import COMPANIONS  # noqa: PLC0415
+
+    names = [experiment, *COMPANIONS.get(experiment, ())]
+    return [f"python -m glorot.train experiment={e} profile={profile}" for e in names] + [plot]
 
 
 def provenance(runs: pd.DataFrame, experiment: str | None) -> list[dict]:
     if experiment is None or runs.empty or "name" not in runs:
         return []
+    from glorot.verdicts import COMPANIONS  # noqa: PLC0415
+
     out = []
-    for r in runs[runs["name"] == experiment].to_dict("records"):
+    for r in runs[runs["name"].isin([experiment, *COMPANIONS.get(experiment, ())])].to_dict("records"):
         wall = r.get("wall_time_s")
         out.append({"run folder": r.get("run", ""), "git commit": str(r.get("git_commit") or "")[:12]
                     + (" (dirty)" if r.get("git_dirty") is True else ""),
@@ -142,7 +147,9 @@ def write(out, data, verdicts: pd.DataFrame, table1: pd.DataFrame | None, writte
     body.append("<div class='fig' id='table1'><h2>Table 1</h2>"
                 f"<p><b>Paper's claim.</b> {_e(paper.claim('table1'))}</p>" + _table1_html(table1)
                 + "<p><b>Our verdict.</b></p>" + _verdict_html(t1v) + "<pre>"
-                + _e("\n".join(commands("table1", _profile(data, "table1"), runs_label, out_label, "table1")))
+                + _e("\n".join(commands("table1", _profile(data, "table1"), runs_label, out_label, "table1")[:1]
+                          + commands("shapeset_table1", _profile(data, "table1"), runs_label, out_label,
+                                     "table1")))
                 + "</pre></div>")
     body.append("<h2>All verdicts</h2>" + _all_verdicts_html(verdicts))
     page = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>glorot: figures and verdicts</title>"
