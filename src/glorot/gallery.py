@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from glorot import paper
+from glorot import verdicts as verdicts_mod
 from glorot.figures import FIGURES
 
 COLORS = {"reproduced": "#1a7f37", "not reproduced": "#cf222e", "inconclusive": "#9a6700", "missing": "#6e7781"}
@@ -139,7 +140,8 @@ def write(out, data, verdicts: pd.DataFrame, table1: pd.DataFrame | None, writte
                         + "</tr>" + "".join("<tr>" + "".join(f"<td>{_e(x)}</td>" for x in p.values()) + "</tr>"
                                             for p in prov) + "</table>")
         body.append("</div>")
-        verdict_md = "; ".join(f"{r.verdict} ({r.value})" if r.value else r.verdict for r in v.itertuples()) or "missing"
+        verdict_md = "; ".join(f"{r.verdict} ({r.value})" if r.value else r.verdict for r in v.itertuples()) or (
+            "missing" if spec.id in verdicts_mod.CHECKS else "illustration (no claim to check)")
         img = (f"![{spec.id}]({os.path.relpath(out / 'figures' / (spec.stem + '.png'))})"
                if spec.id in written else "missing")
         md.append(f"| {spec.id} | {spec.claim} | {verdict_md.replace('|', '/')} | `{' && '.join(cmds)}` | {img} |")
