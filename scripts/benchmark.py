@@ -46,7 +46,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from glorot.nn import Member, StackedMLP, get_activation
-from glorot.trainer import BatchSampler, device_name, resolve_device
+from glorot.trainer import BatchSampler, device_name, resolve_device, tracked_step
 
 N_IN, N_OUT = 784, 10  # MNIST
 
@@ -152,10 +152,7 @@ class Stacked:
         for _ in range(n):  # the body of the loop in glorot.trainer.Run.run
             idx = self.sampler.indices(self.step_no)
             x, y = self.x[idx], self.y[idx]
-            was_alive = alive.clone()
-            loss = model.sgd_step(x, y, alive)
-            self.died_at.masked_fill_(was_alive & ~alive, self.step_no)
-            self.loss_sum.add_(torch.where(alive, loss, torch.zeros_like(loss)).double())
+            tracked_step(model, x, y, alive, self.died_at, self.loss_sum, self.step_no)
             self.step_no += 1
 
 

@@ -155,6 +155,16 @@ class BatchSampler:
         return self._perm[:, i * self.b:(i + 1) * self.b]  # [K, B]
 
 
+def tracked_step(model: StackedMLP, x: torch.Tensor, y: torch.Tensor, alive: torch.Tensor,
+                 died_at: torch.Tensor, loss_sum: torch.Tensor, step: int) -> None:
+    """One SGD update with the trainer's device-side bookkeeping (no host sync): the update at
+    which a member diverged, and the running sum of the live members' mini-batch losses."""
+    was_alive = alive.clone()
+    loss = model.sgd_step(x, y, alive)
+    died_at.masked_fill_(was_alive & ~alive, step)
+    loss_sum.add_(torch.where(alive, loss, torch.zeros_like(loss)).double())
+
+
 # --------------------------------------------------------------------------------------------
 # Evaluation
 # --------------------------------------------------------------------------------------------
@@ -340,10 +350,7 @@ class Run:
                 else:
                     idx = sampler.indices(step)
                     x, y = ds.train_x[idx], ds.train_y[idx]
-                was_alive = alive.clone()
-                loss = model.sgd_step(x, y, alive)
-                died_at.masked_fill_(was_alive & ~alive, step)
-                loss_sum.add_(torch.where(alive, loss, torch.zeros_like(loss)).double())
+                tracked_step(model, x, y, alive, died_at, loss_sum, step)
                 loss_n += 1
                 step += 1
                 if step % bar_every == 0 or step == self.total:
