@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 
+
 from glorot import paper
 from glorot import verdicts as verdicts_mod
 from glorot.figures import FIGURES
+from glorot.trainer import write_text
 
 COLORS = {"reproduced": "#1a7f37", "not reproduced": "#cf222e", "inconclusive": "#9a6700", "missing": "#6e7781"}
 
@@ -156,8 +158,8 @@ def write(out, data, verdicts: pd.DataFrame, table1: pd.DataFrame | None, writte
     body.append("<h2>All verdicts</h2>" + _all_verdicts_html(verdicts))
     page = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>glorot: figures and verdicts</title>"
             f"<style>{CSS}</style></head><body>" + "\n".join(body) + "</body></html>\n")
-    (out / "index.html").write_text(page)
-    (out / "gallery.md").write_text("\n".join(md) + "\n")
+    write_text(out / "index.html", page)
+    write_text(out / "gallery.md", "\n".join(md) + "\n")
     return out / "index.html"
 
 

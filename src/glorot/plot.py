@@ -25,6 +25,8 @@ from types import SimpleNamespace
 
 import pandas as pd
 
+from glorot.trainer import write_csv
+
 log = logging.getLogger("glorot.plot")
 
 FRAMES = ("members", "metrics", "stats", "hist", "jacobian", "runs")
@@ -114,7 +116,7 @@ def make_all(data: SimpleNamespace, out: Path, only: list[str] | None = None, ru
 
     ids = [s.id for s in specs] + (["table1"] if not only or "table1" in only else [])
     v = verdicts.all_verdicts(data, only=ids)
-    v.to_csv(out / "verdicts.csv", index=False)
+    write_csv(out / "verdicts.csv", v)
     t1_members = table1.members_of(data)  # experiments table1 (MNIST) and shapeset_table1
     t = table1.table1(t1_members) if not t1_members.empty else None
     if t is not None:

@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from glorot.trainer import write_csv, write_text
 from scipy import stats as sps
 
 from glorot import paper
+from glorot.trainer import write_csv, write_text
 
 DATA_LABELS = {"mnist": "MNIST", "shapeset": "Shapeset", "cifar10": "CIFAR-10"}
 DATA_ORDER = ["shapeset", "mnist", "cifar10"]  # the paper's column order
@@ -174,5 +177,5 @@ def write(t: pd.DataFrame, out_dir, profile: str = "") -> None:
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    t.to_csv(out / "table1.csv", index=False)
-    (out / "table1.md").write_text(to_markdown(t, profile) + "\n")
+    write_csv(out / "table1.csv", t)
+    write_text(out / "table1.md", to_markdown(t, profile) + "\n")

@@ -196,7 +196,7 @@ class StackedLauncher(Launcher):
 
     def _split(self, gdir: Path, positions: list[int], job: _Job, group_size: int) -> None:
         """Write ``job``'s run folder from the group folder (called inside Hydra's run_job)."""
-        from glorot.trainer import write_csv, write_text  # noqa: PLC0415
+        from glorot.trainer import atomic_write, write_csv, write_text  # noqa: PLC0415
 
         out = job.out_dir
         out.mkdir(parents=True, exist_ok=True)
@@ -211,9 +211,7 @@ class StackedLauncher(Launcher):
                 df = pd.read_parquet(f)
                 if "member" in df.columns:
                     df = _split_table(df, positions)
-                tmp = out / f".{f.name}.part"
-                df.to_parquet(tmp, index=False)
-                tmp.replace(out / f.name)
+                atomic_write(out / f.name, lambda p, df=df: df.to_parquet(p, index=False))
             elif f.suffix == ".csv":
                 df = pd.read_csv(f)
                 write_csv(out / f.name, _split_table(df, positions) if "member" in df.columns else df)
