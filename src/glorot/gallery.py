@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pandas as pd
 
-
 from glorot import paper
 from glorot import verdicts as verdicts_mod
 from glorot.figures import FIGURES

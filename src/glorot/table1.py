@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
-from glorot.trainer import write_csv, write_text
 from scipy import stats as sps
 
 from glorot import paper
