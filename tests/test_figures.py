@@ -99,3 +99,22 @@ def test_table1_diverged_lr_is_not_chosen():
 def test_table1_single_seed_has_no_p_value():
     t = table1.table1(experiment_frames(FLIPPED, "table1").members)
     assert t.p_vs_best.isna().all() and (t.n == 1).all()
+
+
+def test_data_filter_keeps_one_data_set_and_its_runs():
+    """--data: the Shapeset and MNIST runs of one experiment are never drawn together."""
+    import pandas as pd
+    from types import SimpleNamespace
+
+    from glorot.plot import FRAMES, restrict_data
+
+    members = pd.DataFrame({"run": ["a", "a", "b"], "member": [0, 1, 0], "name": ["sat"] * 3,
+                            "data": ["mnist", "mnist", "shapeset"]})
+    stats = pd.DataFrame({"run": ["a", "b", "b"], "member": [0, 0, 0], "data": ["mnist", "shapeset", "shapeset"],
+                          "value": [1.0, 2.0, 3.0]})
+    runs = pd.DataFrame({"run": ["a", "b"], "name": ["sat", "sat"]})
+    frames = {k: pd.DataFrame() for k in FRAMES}
+    frames.update(members=members, stats=stats, runs=runs)
+    d = restrict_data(SimpleNamespace(**frames), "shapeset")
+    assert list(d.members.run) == ["b"] and list(d.stats.value) == [2.0, 3.0] and list(d.runs.run) == ["b"]
+    assert restrict_data(SimpleNamespace(**frames), "synthetic").members.empty

@@ -25,6 +25,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 
+from glorot.data import DATASETS
 from glorot.trainer import write_csv
 
 log = logging.getLogger("glorot.plot")
@@ -44,6 +45,23 @@ def load(runs_dir: str | Path) -> SimpleNamespace:
 
     r = results_load(runs_dir)
     return SimpleNamespace(**{k: _frame(getattr(r, k, None)) for k in FRAMES})
+
+
+def restrict_data(data: SimpleNamespace, name: str) -> SimpleNamespace:
+    """Only the members (and their runs' rows) trained on data set ``name``: e.g. the Shapeset
+    versions of Figs. 2-10 (``python -m glorot.train experiment=saturation data=shapeset``) live in
+    the same experiment folders as the MNIST ones, and must not be drawn together."""
+    m = data.members
+    runs = set(m.loc[m["data"] == name, "run"]) if "data" in m else set()
+    out = {}
+    for k in FRAMES:
+        f = getattr(data, k)
+        if not f.empty and "data" in f:
+            f = f[f["data"] == name]
+        elif not f.empty and "run" in f:
+            f = f[f["run"].isin(runs)]
+        out[k] = f.reset_index(drop=True)
+    return SimpleNamespace(**out)
 
 
 def _frame(x) -> pd.DataFrame:
@@ -96,6 +114,12 @@ def make_all(data: SimpleNamespace, out: Path, only: list[str] | None = None, ru
     (out / "figures").mkdir(parents=True, exist_ok=True)
     written, captions = {}, {}
     specs = select(only)
+    m = data.members
+    if not m.empty and {"name", "data"} <= set(m.columns):
+        mixed = m.groupby("name")["data"].nunique()
+        for name in mixed[mixed > 1].index:
+            log.warning("experiment '%s' has runs on several data sets (%s): its figures mix them; "
+                        "choose one with --data", name, ", ".join(sorted(m[m.name == name].data.unique())))
     for spec in specs:
         d = verdicts.experiment_frames(data, spec.experiment)
         if any(getattr(d, k).empty for k in spec.needs):
@@ -142,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default="results", help="output folder (default: %(default)s)")
     ap.add_argument("--only", nargs="+", metavar="FIG", help="only these figures: ids (fig02 ... fig12, table1, "
                     "relu_init, relu30_init, relu30_train, jacobian) or parts of file names")
+    ap.add_argument("--data", choices=DATASETS, help="only runs on this data set (e.g. the Shapeset versions "
+                    "of Figs. 2-10: --data shapeset --out results/shapeset)")
     ap.add_argument("--formats", nargs="+", default=["png", "pdf"], help="image formats (default: png pdf)")
     ap.add_argument("--dpi", type=int, default=120)
     ap.add_argument("-q", "--quiet", action="store_true")
@@ -151,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     if not runs.exists():
         log.warning("no runs at %s: every figure but Fig. 5 will be missing", runs)
     data = load(runs) if runs.exists() else SimpleNamespace(**{k: pd.DataFrame() for k in FRAMES})
+    if a.data:
+        data = restrict_data(data, a.data)
     make_all(data, Path(a.out), a.only, str(runs), formats=a.formats, dpi=a.dpi)
     return 0
 
