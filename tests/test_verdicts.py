@@ -76,3 +76,18 @@ def test_no_saturation_within_budget_is_inconclusive():
     s.loc[(s.stat == "sat"), "value"] = 0.0
     v = verdicts.all_verdicts(d, only=["fig03", "fig10"])
     assert (v.verdict == "inconclusive").all(), v.to_dict("records")
+
+
+def test_fig09_tie_within_ten_percent_is_inconclusive():
+    """Spreads that differ by less than 10% are a tie, whatever their order."""
+    import pandas as pd
+
+    from glorot.verdicts import fig09
+
+    rows = []
+    for init, top in (("standard", 1.32), ("normalized", 1.31)):
+        for step in (0, 100, 200):
+            for layer in (1, 2, 3):
+                rows.append({"signal": "grad_w", "stat": "std", "activation": "tanh", "init": init, "step": step,
+                             "layer": layer, "seed": 0, "member": 0, "value": top if layer == 3 else 1.0})
+    assert fig09(pd.DataFrame(rows))[0]["verdict"] == "inconclusive"

@@ -277,7 +277,7 @@ def jacobian(jac: pd.DataFrame) -> list[dict]:
 
 def fig09(stats: pd.DataFrame) -> list[dict]:
     """Spread of grad_w std across layers (max/min over layers), averaged over record steps after
-    init, tanh: reproduced if normalized's spread < standard's."""
+    init, tanh: reproduced if normalized's spread is below 0.9 x standard's."""
     s = stats[(stats.signal == "grad_w") & (stats.stat == "std") & (stats.activation == "tanh")]
     spread = {}
     for init in ("standard", "normalized"):
@@ -288,9 +288,13 @@ def fig09(stats: pd.DataFrame) -> list[dict]:
             g = g[g.step > g.step.min()]
         m = g.groupby(["step", "layer"]).value.mean().unstack("layer")
         spread[init] = float((m.max(axis=1) / m.min(axis=1)).mean())
-    return [row("fig09", "grad_w std, max/min over layers, mean over record steps after init (tanh)",
+    # A difference within 10% is read as a tie (inconclusive), not as a pass or a fail.
+    ratio = spread["normalized"] / spread["standard"]
+    verdict = REPRODUCED if ratio < 0.9 else NOT if ratio >= 1.0 else INCONCLUSIVE
+    return [row("fig09", "grad_w std, max/min over layers, mean over record steps after init (tanh); "
+                "reproduced if normalized < 0.9 x standard, tie within 10%",
                 f"standard {spread['standard']:.2f} vs normalized {spread['normalized']:.2f}; n={_n(s)}",
-                "normalized keeps layers even", REPRODUCED if spread["normalized"] < spread["standard"] else NOT)]
+                "normalized keeps layers even", verdict)]
 
 
 # --------------------------------------------------------------------------------------------
