@@ -131,7 +131,8 @@ def make_all(data: SimpleNamespace, out: Path, only: list[str] | None = None, ru
         paths = []
         for fmt in formats:
             p = out / "figures" / f"{spec.stem}.{fmt}"
-            fig.savefig(p, dpi=dpi, bbox_inches="tight")
+            # no creation date in PDFs: redrawing unchanged data leaves the committed files unchanged
+            fig.savefig(p, dpi=dpi, bbox_inches="tight", metadata={"CreationDate": None} if fmt == "pdf" else None)
             paths.append(p)
         plt.close(fig)
         written[spec.id] = paths
