@@ -48,4 +48,4 @@ figures: setup ## redraw figures, Table 1, verdicts and the gallery from results
 
 bench: setup data ## throughput: naive per-model loop vs the stacked engine (table + JSON in results/bench/)
 	mkdir -p results/bench
-	$(BIN)/python scripts/benchmark.py --json results/bench/$$(hostname)-$$(date +%Y%m%d).json
+	$(BIN)/python scripts/benchmark.py --json results/bench/$$(hostname)-$$(date +%Y%m%d-%H%M).json

@@ -332,3 +332,20 @@ def test_context_manager_around_a_plain_loop(tmp_path):
         assert (tmp_path / f"{name}.parquet").exists()
     stats = pd.read_parquet(tmp_path / "stats.parquet")
     assert sorted(stats.examples_seen.unique()) == [0, 4, 8, 20, 40]
+
+
+def test_threaded_partition_gives_numpy_percentiles():
+    """The CPU percentile path spreads rows over threads for large inputs: same numbers as numpy."""
+    import numpy as np
+
+    from glorot.record import percentiles
+
+    v = torch.randn(4, 300_000, generator=torch.Generator().manual_seed(0))  # > 2^20 values in all
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        got = percentiles(v, [0.02, 0.5, 0.98])
+    finally:
+        torch.set_num_threads(before)
+    ref = np.percentile(v.numpy().astype(np.float64), [2, 50, 98], axis=-1).T
+    assert np.allclose(got.double().numpy(), ref, rtol=0, atol=1e-6)

@@ -56,6 +56,7 @@ Use in the trainer (``glorot.trainer``), or around any loop as a context manager
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -94,6 +95,22 @@ def _positions(n: int, qs) -> list[tuple[int, float]]:
     return out
 
 
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _partition(a: np.ndarray, kth: list[int]) -> np.ndarray:
+    """``np.partition(a, kth, axis=-1)``, rows spread over torch's CPU threads when large (numpy
+    releases the GIL while it partitions: 1.7x faster on 2 cores for 10 rows of 4M values)."""
+    global _POOL
+    threads = torch.get_num_threads()
+    rows = a.reshape(-1, a.shape[-1])
+    if threads < 2 or len(rows) < 2 or a.size < (1 << 20):
+        return np.partition(a, kth, axis=-1)
+    if _POOL is None or _POOL._max_workers != threads:  # noqa: SLF001
+        _POOL = ThreadPoolExecutor(threads, thread_name_prefix="glorot-partition")
+    return np.stack(list(_POOL.map(lambda r: np.partition(r, kth), rows))).reshape(a.shape)
+
+
 def percentiles(v: Tensor, qs, use_numpy: bool | None = None) -> Tensor:
     """Exact q-quantiles along the last dim of ``v`` [K, N] -> [K, len(qs)] (numpy's "linear"
     definition: the order statistic at position q (N-1), interpolated between neighbours).
@@ -105,7 +122,7 @@ def percentiles(v: Tensor, qs, use_numpy: bool | None = None) -> Tensor:
     pos = _positions(n, qs)
     if use_numpy if use_numpy is not None else v.device.type == "cpu":
         kth = sorted({j for lo, _ in pos for j in (lo, min(lo + 1, n - 1))})
-        part = torch.from_numpy(np.partition(v.detach().numpy(), kth, axis=-1))
+        part = torch.from_numpy(_partition(v.detach().numpy(), kth))
         get = lambda j: part[..., j]  # noqa: E731
     else:
         get = lambda j: v.kthvalue(j + 1, dim=-1).values  # noqa: E731
