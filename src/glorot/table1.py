@@ -17,6 +17,8 @@ the p-value is left empty.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
@@ -106,7 +108,9 @@ def welch_p(a, b) -> float:
         return float("nan")
     if np.std(a) == 0 and np.std(b) == 0:
         return 0.0 if a.mean() != b.mean() else 1.0
-    return float(sps.ttest_ind(a, b, equal_var=False).pvalue)
+    with warnings.catch_warnings():  # one side constant (e.g. a net stuck at the majority class)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return float(sps.ttest_ind(a, b, equal_var=False).pvalue)
 
 
 def _paper_value(act, init, data) -> float:
