@@ -48,6 +48,8 @@ def n_seeds(df: pd.DataFrame) -> int:
 
 def _stat(stats: pd.DataFrame, signal: str, stat: str, **eq) -> pd.DataFrame:
     s = hidden(stats)
+    if s.empty or "signal" not in s:
+        return s
     s = s[(s.signal == signal) & (s.stat == stat)]
     for k, v in eq.items():
         s = s[s[k] == v]

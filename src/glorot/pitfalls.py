@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from glorot.figures import _band, _over_seeds, _title, hidden, n_seeds  # noqa: E402
+from glorot.figures import _band, _over_seeds, _stat, _title, n_seeds  # noqa: E402
 from glorot.nn import init_variance, split_spec  # noqa: E402
 
 # thresholds, fixed in advance ------------------------------------------------------------------
@@ -54,16 +54,6 @@ def _verdicts():
 
     return verdicts
 
-
-def _n(df) -> int:
-    return n_seeds(df)
-
-
-def _stat(stats: pd.DataFrame, signal: str, stat: str) -> pd.DataFrame:
-    s = hidden(stats)
-    if s.empty or "signal" not in s:
-        return s
-    return s[(s.signal == signal) & (s.stat == stat)]
 
 
 def _per_layer(stats: pd.DataFrame, signal: str, stat: str, step: str = "first") -> pd.DataFrame:
@@ -101,7 +91,7 @@ def _slope_a(activation: str) -> float:
 
 
 def _empty_title(fig, text, caption, df):
-    _title(fig, f"{text} (n={_n(df)} seeds)", caption)
+    _title(fig, f"{text} (n={n_seeds(df)} seeds)", caption)
 
 
 # ================================================================================================
@@ -122,7 +112,7 @@ def fig_zeros(stats: pd.DataFrame, metrics: pd.DataFrame, caption: str = "") -> 
             g = d[d.layer == l].sort_values("step")
             axes[0].plot(g.step, np.maximum(g["mean"], FLOOR), color=TAB(i), marker="o", ms=3, lw=1,
                          alpha=0.4 + 0.6 * (j + 1) / len(layers),
-                         label=f"{init} (n={_n(s[s.init == init])})" if j == len(layers) - 1 else None)
+                         label=f"{init} (n={n_seeds(s[s.init == init])})" if j == len(layers) - 1 else None)
     axes[0].axhline(FLOAT_NOISE, color="grey", ls=":", lw=1, label=f"float-noise threshold {FLOAT_NOISE:g}")
     axes[0].set_yscale("log")
     axes[0].set_xlabel("Updates (lines: hidden layers, darker = higher)")
@@ -135,7 +125,7 @@ def fig_zeros(stats: pd.DataFrame, metrics: pd.DataFrame, caption: str = "") -> 
             continue
         d = g.groupby("examples_seen").error.agg(["mean", "std"]).reset_index()
         _band(axes[1], d.examples_seen, 100 * d["mean"], 100 * d["std"].fillna(0), TAB(i),
-              label=f"{init} (n={_n(g)}): final {100 * d['mean'].iloc[-1]:.1f}%")
+              label=f"{init} (n={n_seeds(g)}): final {100 * d['mean'].iloc[-1]:.1f}%")
     axes[1].axhline(90, color="grey", ls=":", lw=1, label="chance (90%)")
     axes[1].set_xlabel("Number of examples seen")
     axes[1].set_ylabel("Test error (%)")
@@ -171,7 +161,7 @@ def verdict_zeros(stats: pd.DataFrame, members: pd.DataFrame) -> list[dict]:
         val = "; ".join(f"{i}: max {w:.2g}" for i, w in worst.items())
         rows.append(v.row(fig, f"spread between units of a layer (act/unit_spread), max over layers and steps; "
                                f"float noise < {FLOAT_NOISE:g}, broken > {BROKEN:g}",
-                          f"{val}; normalized at the end: min over layers {norm:.3g}; n={_n(s)}, "
+                          f"{val}; normalized at the end: min over layers {norm:.3g}; n={n_seeds(s)}, "
                           f"{s.step.nunique()} record steps",
                           "symmetric inits stay at float noise; random init breaks symmetry",
                           v.REPRODUCED if ok else (v.NOT if bad else v.INCONCLUSIVE)))
@@ -189,7 +179,7 @@ def verdict_zeros(stats: pd.DataFrame, members: pd.DataFrame) -> list[dict]:
     rows.append(v.row(fig, f"final test error (mean over seeds); zeros stuck > {STALLS}, constant and normalized "
                            f"vs {LEARNS}",
                       "; ".join(f"{i} {100 * err[i]:.1f}%" for i in sym)
-                      + f"; normalized {100 * err['normalized']:.1f}%; n={_n(members)}",
+                      + f"; normalized {100 * err['normalized']:.1f}%; n={n_seeds(members)}",
                       "zeros: class priors only; constant: one unit per layer, does not learn the task; normalized learns",
                       v.REPRODUCED if ok else (v.NOT if bad else v.INCONCLUSIVE)))
     return rows
@@ -251,7 +241,7 @@ def fig_scale(stats: pd.DataFrame, members: pd.DataFrame, metrics: pd.DataFrame,
             g = t[t.init == init] if len(t) else t
             if g.empty:
                 continue
-            n = _n(g)
+            n = n_seeds(g)
             nd = int((dead.init == init).sum()) if len(dead) else 0
             d = g.groupby("examples_seen").error.agg(["mean", "std"]).reset_index()
             lab = f"{init} (n={n})" + (f": {nd}/{n} diverged (x)" if nd else "")
@@ -317,7 +307,7 @@ def verdict_scale(stats: pd.DataFrame, members: pd.DataFrame) -> list[dict]:
         rows.append(v.row(fig, f"at init: act std layer 10 / layer 1, grad_s std layer 1 / layer 10; vanish < "
                                f"{VANISH:g}, explode > {EXPLODE:g}, level in {LEVEL}; tanh saturated share "
                                f"(|z| > 0.99) > {SATURATED}",
-                          f"{val}; tanh normal:1.0 saturated share {sat_t:.2f}; n={_n(stats)}",
+                          f"{val}; tanh normal:1.0 saturated share {sat_t:.2f}; n={n_seeds(stats)}",
                           "0.01: vanishes; 1.0: relu explodes, tanh saturates (its dC/ds still grows going down); "
                           "normalized/he level",
                           v.REPRODUCED if all(checks) else v.NOT))
@@ -342,7 +332,7 @@ def verdict_scale(stats: pd.DataFrame, members: pd.DataFrame) -> list[dict]:
 
     rows.append(v.row(fig, f"final test error (mean over seeds, diverged = 100%); learns < {LEARNS}, "
                            f"stalls > {STALLS}",
-                      "; ".join(lab(k) for k in learn + stall + [("tanh", "normal:1.0")]) + f"; n={_n(members)}",
+                      "; ".join(lab(k) for k in learn + stall + [("tanh", "normal:1.0")]) + f"; n={n_seeds(members)}",
                       "normalized/he learn; N(0, 0.01^2) stalls; relu N(0, 1) diverges",
                       v.REPRODUCED if ok else (v.NOT if bad else v.INCONCLUSIVE)))
     return rows
@@ -420,7 +410,7 @@ def verdict_linear(stats: pd.DataFrame) -> list[dict]:
                                                         else v.INCONCLUSIVE)
     return [v.row(fig, f"fitted per-layer Var ratio (act going up, grad_s going down) vs c = n Var[W]; "
                        f"within {LINEAR_TOL:.0%}",
-                  "; ".join(parts) + f"; worst relative error {worst:.1%}; n={_n(stats)}",
+                  "; ".join(parts) + f"; worst relative error {worst:.1%}; n={n_seeds(stats)}",
                   "Var ratio per layer = n Var[W] (Sec. 4.2, linear regime)", verdict)]
 
 
@@ -504,6 +494,6 @@ def verdict_leaky(stats: pd.DataFrame) -> list[dict]:
     bad = worst > LEAKY_BAD or not level
     return [v.row(fig, f"fitted per-layer ratio of Var[s] (layers 2..d) vs (1+a^2)/2 n Var[W], within "
                        f"{LEAKY_TOL:.0%}; end to end level if in {LEAKY_LEVEL}",
-                  "; ".join(parts) + f"; worst relative error {worst:.1%}; n={_n(stats)}",
+                  "; ".join(parts) + f"; worst relative error {worst:.1%}; n={n_seeds(stats)}",
                   "generalized he: ratio 1 (level); he 2/n: (1+a^2) > 1; 1/n: (1+a^2)/2 < 1",
                   v.REPRODUCED if ok else (v.NOT if bad else v.INCONCLUSIVE))]

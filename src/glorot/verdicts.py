@@ -15,7 +15,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from glorot import paper, surface, table1
-from glorot.figures import hidden
+from glorot.figures import hidden, n_seeds
 
 REPRODUCED, NOT, INCONCLUSIVE, MISSING = "reproduced", "not reproduced", "inconclusive", "missing"
 VERDICTS = (REPRODUCED, NOT, INCONCLUSIVE, MISSING)
@@ -38,10 +38,6 @@ def row(fig, measure, value, paper_says, verdict, claim=None) -> dict:
 
 def missing(fig: str, why: str) -> dict:
     return row(fig, why, "", "", MISSING)
-
-
-def _n(df) -> int:
-    return int(df.seed.nunique()) if len(df) and "seed" in df else 0
 
 
 def _layer_stat(stats, signal, stat="std", step="first", **eq) -> pd.Series:
@@ -74,7 +70,7 @@ def fig02(stats: pd.DataFrame) -> list[dict]:
     low, lower_at = trained[top].min(), trained.loc[t_min, [c for c in m.columns if c != top]].min()
     final = m[top].iloc[-1]
     value = (f"top layer {top} mean min {low:.3f} at update {int(t_min):,} (lower layers >= {lower_at:.2f}); "
-             f"final {final:.3f}; n={_n(s)}")
+             f"final {final:.3f}; n={n_seeds(s)}")
     v = REPRODUCED if (low < 0.1 and lower_at > 0.3) else (NOT if low >= 0.2 else INCONCLUSIVE)
     return [row("fig02", "min over training of the top layer's mean activation (threshold 0.1)", value,
                 "top layer pushed to ~0 early, then slowly escapes", v)]
@@ -125,7 +121,7 @@ def fig03(stats: pd.DataFrame) -> list[dict]:
         else:
             v = REPRODUCED if rho >= 0.8 else (NOT if rho < 0.5 else INCONCLUSIVE)
         rows.append(row("fig03", f"tanh standard: first update with p98 >= {TANH_SAT_P98} per layer; Spearman rho "
-                                 f"(layer, time); n={_n(tanh)}",
+                                 f"(layer, time); n={n_seeds(tanh)}",
                         f"{times}; {n_sat} layers saturate; rho = {rho:.2f}", "saturation from layer 1 up", v))
     sat = stats[(stats.signal == "act") & (stats.stat == "sat") & (stats.init == "standard")]
     if sat.empty or set(sat.activation) < {"tanh", "softsign"}:
@@ -137,7 +133,7 @@ def fig03(stats: pd.DataFrame) -> list[dict]:
         else:
             v = REPRODUCED if last["softsign"] < last["tanh"] else NOT
         rows.append(row("fig03", "saturated fraction at the end, mean over layers, softsign vs tanh",
-                        f"softsign {last['softsign']:.3f} vs tanh {last['tanh']:.3f}; n={_n(sat)}",
+                        f"softsign {last['softsign']:.3f} vs tanh {last['tanh']:.3f}; n={n_seeds(sat)}",
                         "softsign saturates less", v))
     return rows
 
@@ -153,7 +149,7 @@ def fig10(stats: pd.DataFrame) -> list[dict]:
     ns = int(np.isfinite(saturation_times(tanh[tanh.init == "standard"])).sum())
     v = REPRODUCED if nn_ < ns else (INCONCLUSIVE if ns == 0 else NOT)
     return [row("fig10", f"number of tanh layers whose p98 reaches {TANH_SAT_P98}, normalized vs standard",
-                f"normalized {nn_} vs standard {ns}; n={_n(tanh)}", "no layer-by-layer saturation with normalized",
+                f"normalized {nn_} vs standard {ns}; n={n_seeds(tanh)}", "no layer-by-layer saturation with normalized",
                 v)]
 
 
@@ -176,7 +172,7 @@ def fig04(hist: pd.DataFrame) -> list[dict]:
     mt = hist_mass(h[h.activation == "tanh"], 0.9, np.inf)
     ms = hist_mass(h[h.activation == "softsign"], 0.9, np.inf)
     return [row("fig04", "share of activations with |z| > 0.9 at the end (mean over layers)",
-                f"tanh {mt:.3f} vs softsign {ms:.3f}; n={_n(h)}", "tanh at the asymptotes, softsign at the knees",
+                f"tanh {mt:.3f} vs softsign {ms:.3f}; n={n_seeds(h)}", "tanh at the asymptotes, softsign at the knees",
                 INCONCLUSIVE if max(mt, ms) < NO_SAT else (REPRODUCED if mt > ms else NOT))]
 
 
@@ -230,7 +226,7 @@ def _init_pair(fig, stats, signal, up: bool, what: str) -> list[dict]:
         top, bottom = s.index.max(), s.index.min()
         r[init] = _ratio(s, top, bottom) if up else _ratio(s, bottom, top)
         lab = f"layer {top} / layer {bottom}" if up else f"layer {bottom} / layer {top}"
-        n = _n(stats[stats.init == init])
+        n = n_seeds(stats[stats.init == init])
         if init == "standard":
             v = REPRODUCED if r[init] < SHRINK else (NOT if r[init] >= NO_SHRINK else INCONCLUSIVE)
             theory = "" if up else f" (linear theory {paper.numbers()['theory']['standard_n_var_w'] ** 2:.2f})"
@@ -253,7 +249,7 @@ def fig08(stats: pd.DataFrame) -> list[dict]:
     v = REPRODUCED if LEVEL_LO <= r <= LEVEL_HI else (NOT if (r < 1 / 3 or r > 3) else INCONCLUSIVE)
     return [row("fig08", f"standard init: grad_w std layer {s.index.min()} / layer {s.index.max()} at init; "
                          f"level if in [{LEVEL_LO}, {LEVEL_HI}]",
-                f"{r:.3f}; n={_n(stats[stats.init == 'standard'])}", "about 1 (Eq. 14)", v)]
+                f"{r:.3f}; n={n_seeds(stats[stats.init == 'standard'])}", "about 1 (Eq. 14)", v)]
 
 
 def jacobian(jac: pd.DataFrame) -> list[dict]:
@@ -266,7 +262,7 @@ def jacobian(jac: pd.DataFrame) -> list[dict]:
     close = abs(j["standard"] - ps) <= JACOBIAN_TOL and abs(j["normalized"] - pn) <= JACOBIAN_TOL
     v = REPRODUCED if close else (NOT if j["normalized"] <= j["standard"] else INCONCLUSIVE)
     return [row("jacobian", f"mean singular value of dz^(i+1)/dz^i over layers at init (tolerance {JACOBIAN_TOL})",
-                f"standard {j['standard']:.3f}, normalized {j['normalized']:.3f}; n={_n(jac)}",
+                f"standard {j['standard']:.3f}, normalized {j['normalized']:.3f}; n={n_seeds(jac)}",
                 f"standard {ps:g}, normalized {pn:g}", v)]
 
 
@@ -293,7 +289,7 @@ def fig09(stats: pd.DataFrame) -> list[dict]:
     verdict = REPRODUCED if ratio < 0.9 else NOT if ratio >= 1.0 else INCONCLUSIVE
     return [row("fig09", "grad_w std, max/min over layers, mean over record steps after init (tanh); "
                 "reproduced if normalized < 0.9 x standard, tie within 10%",
-                f"standard {spread['standard']:.2f} vs normalized {spread['normalized']:.2f}; n={_n(s)}",
+                f"standard {spread['standard']:.2f} vs normalized {spread['normalized']:.2f}; n={n_seeds(s)}",
                 "normalized keeps layers even", verdict)]
 
 
@@ -431,7 +427,7 @@ def relu_init(stats: pd.DataFrame) -> list[dict]:
     ok = 0.7 <= r["he"] <= 1.4 and r["normalized"] < SHRINK and r["normalized"] < r["he"]
     bad = r["normalized"] >= r["he"] or not (0.5 <= r["he"] <= 2.0)
     return [row("relu_init", "act std, last / first hidden layer at init",
-                f"he {r['he']:.3f}, normalized {r['normalized']:.3f}; n={_n(stats)}",
+                f"he {r['he']:.3f}, normalized {r['normalized']:.3f}; n={n_seeds(stats)}",
                 "he level (~1), normalized shrinks", REPRODUCED if ok else (NOT if bad else INCONCLUSIVE))]
 
 
@@ -453,7 +449,7 @@ def relu30_init(stats: pd.DataFrame) -> list[dict]:
     bad = any(x >= 0.8 for x in lec) or any(not (0.65 <= x <= 1.5) for x in he)
     th = paper.numbers()["theory"]["relu_var_ratio"]
     return [row("relu30_init", "per-layer Var ratio (log-linear fit over layers 2..30): act going up, grad_s going down",
-                f"lecun act {lec[0]:.3f}, grad_s {lec[1]:.3f}; he act {he[0]:.3f}, grad_s {he[1]:.3f}; n={_n(stats)}",
+                f"lecun act {lec[0]:.3f}, grad_s {lec[1]:.3f}; he act {he[0]:.3f}, grad_s {he[1]:.3f}; n={n_seeds(stats)}",
                 f"lecun {th['lecun']:g}, he {th['he']:g}", REPRODUCED if ok else (NOT if bad else INCONCLUSIVE))]
 
 
@@ -467,7 +463,7 @@ def relu30_train(members: pd.DataFrame) -> list[dict]:
     ok = e["lecun"] > STALLS and e["he"] < LEARNS
     bad = e["lecun"] < LEARNS or e["he"] > STALLS
     return [row("relu30_train", f"final test error; learns < {LEARNS}, stalls > {STALLS} (chance 0.9)",
-                f"lecun {100 * e['lecun']:.1f}%, he {100 * e['he']:.1f}%; n={_n(members)}",
+                f"lecun {100 * e['lecun']:.1f}%, he {100 * e['he']:.1f}%; n={n_seeds(members)}",
                 "1/n stalls, he learns", REPRODUCED if ok else (NOT if bad else INCONCLUSIVE))]
 
 
