@@ -19,18 +19,19 @@ from __future__ import annotations
 import gzip
 import hashlib
 import logging
-import os
 import pickle
 import subprocess
 import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
-from typing import Callable
 from pathlib import Path
+from typing import Callable
 
 import torch
 from torch import Tensor
+
+from glorot.files import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -92,15 +93,7 @@ def sha256(path: Path) -> str:
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic_write(path, lambda p: Path(p).write_bytes(data))
 
 
 def _check_pickle(path: Path) -> None:
@@ -150,10 +143,7 @@ def fetch_mnist_torchvision(root: Path) -> Path:
         "test": (te.data.reshape(-1, 784).float() / 256.0, te.targets.long()),
     }
     dest = root / MNIST_TV_CACHE
-    fd, tmp = tempfile.mkstemp(dir=root, suffix=".part")
-    os.close(fd)
-    torch.save(obj, tmp)
-    os.replace(tmp, dest)
+    atomic_write(dest, lambda p: torch.save(obj, p))
     return dest
 
 

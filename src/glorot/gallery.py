@@ -17,7 +17,7 @@ import pandas as pd
 from glorot import paper
 from glorot import verdicts as verdicts_mod
 from glorot.figures import FIGURES
-from glorot.trainer import write_text
+from glorot.files import write_text
 
 COLORS = {"reproduced": "#1a7f37", "not reproduced": "#cf222e", "inconclusive": "#9a6700", "missing": "#6e7781"}
 

@@ -26,7 +26,7 @@ from types import SimpleNamespace
 import pandas as pd
 
 from glorot.data import DATASETS
-from glorot.trainer import write_csv
+from glorot.files import write_csv
 
 log = logging.getLogger("glorot.plot")
 

@@ -485,7 +485,7 @@ class Recorder:
     def save(self, run_dir: str | Path | None = None) -> None:
         """Write ``stats.parquet``, ``hist.parquet`` (with histograms) and ``jacobian.parquet``
         (with the Jacobian) into the run folder, each atomically."""
-        from glorot.trainer import atomic_write  # noqa: PLC0415  (trainer imports us lazily)
+        from glorot.files import atomic_write  # noqa: PLC0415
 
         run_dir = Path(run_dir if run_dir is not None else self.run_dir)
         tabs = self.tables()

@@ -24,7 +24,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from glorot import paper
-from glorot.trainer import write_csv, write_text
+from glorot.files import write_csv, write_text
 
 DATA_LABELS = {"mnist": "MNIST", "shapeset": "Shapeset", "cifar10": "CIFAR-10"}
 DATA_ORDER = ["shapeset", "mnist", "cifar10"]  # the paper's column order

@@ -25,7 +25,6 @@ import platform
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from omegaconf import OmegaConf
 
 from glorot.config import validate
 from glorot.data import Dataset, load_dataset
+from glorot.files import atomic_write, write_csv, write_text
 from glorot.nn import Member, StackedMLP
 
 log = logging.getLogger(__name__)
@@ -46,29 +46,6 @@ CHECKPOINT = "checkpoint.pt"
 # --------------------------------------------------------------------------------------------
 # Small helpers
 # --------------------------------------------------------------------------------------------
-
-
-def atomic_write(path: Path, write) -> None:
-    """Write through ``write(tmp_path)`` to a temporary file, then rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def write_text(path: Path, text: str) -> None:
-    atomic_write(path, lambda p: Path(p).write_text(text))
-
-
-def write_csv(path: Path, df: pd.DataFrame) -> None:
-    atomic_write(path, lambda p: df.to_csv(p, index=False))
 
 
 def resolve_device(name: str) -> torch.device:

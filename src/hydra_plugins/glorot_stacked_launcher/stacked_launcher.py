@@ -196,7 +196,7 @@ class StackedLauncher(Launcher):
 
     def _split(self, gdir: Path, positions: list[int], job: _Job, group_size: int) -> None:
         """Write ``job``'s run folder from the group folder (called inside Hydra's run_job)."""
-        from glorot.trainer import atomic_write, write_csv, write_text  # noqa: PLC0415
+        from glorot.files import atomic_write, write_csv, write_text  # noqa: PLC0415
 
         out = job.out_dir
         out.mkdir(parents=True, exist_ok=True)
