@@ -154,6 +154,26 @@ def test_percentiles_exact_on_both_paths():
         np.testing.assert_allclose(percentiles(v, qs, use_numpy).numpy(), want, rtol=0, atol=1e-14)
 
 
+@pytest.mark.parametrize("case", ["normal", "positive", "negative", "relu_zeros", "skewed", "ties", "tiny"])
+@pytest.mark.parametrize("n", [1, 2, 3, 49, 50, 51, 1001])
+def test_abs_percentile_from_the_partition_ends(case, n):
+    """The |v| quantile read off the two ends of the signed partition (CPU path) equals numpy's
+    percentile of |v| (the oracle), and the kthvalue path, on distributions where the m largest
+    |v| come from one end, both, or ties across the boundary."""
+    g = torch.Generator().manual_seed(n)
+    v = torch.randn(4, n, generator=g, dtype=torch.float64)
+    v = {"normal": v, "positive": v.abs() + 1, "negative": -v.abs() - 1,
+         "relu_zeros": v.clamp(min=0), "skewed": torch.where(v > 0, 3 * v, 0.2 * v),
+         "ties": v.round(), "tiny": v * 1e-30}[case]
+    for q in (0.98, 0.5, 0.9):
+        want = np.percentile(np.abs(v.numpy()), 100 * q, axis=1)
+        for use_numpy in (True, False):
+            got = percentiles(v, [0.02, 0.98], use_numpy, abs_q=q)
+            np.testing.assert_allclose(got[:, 2].numpy(), want, rtol=0, atol=1e-14 * max(1, abs(want).max()))
+            np.testing.assert_allclose(got[:, :2].numpy(), np.percentile(v.numpy(), [2, 98], axis=1).T,
+                                       rtol=0, atol=1e-14 * max(1, abs(want).max()))
+
+
 def test_schedule():
     s = record_schedule(100_000, 20_000, 8)
     assert s[:9] == [0, 1, 3, 12, 41, 141, 488, 1682, 5800]  # round(20000 ** (i / 8))
