@@ -189,6 +189,14 @@ def test_sampler_and_dataset(tmp_path):
     # a fresh sampler (as after a resume) gives the same batch at the same step
     x2, _ = ds.to("cpu", torch.float64).sampler(4, seeds, 10)
     assert torch.equal(x2, d64.sampler(4, seeds, 10)[0])
+    # members that share a seed (a stack of configurations x seeds) draw each seed's stream once
+    # and get exactly what drawing every member would give, in member order
+    dup = torch.tensor([5, 0, 5, 5, 0])
+    for step in (3, 4):
+        xd, yd = ds.to("cpu", torch.float64).sampler(step, dup, 10)
+        xg, yg = S.generate(dup, step, 10, dtype=torch.float64)
+        assert torch.equal(xd, xg) and torch.equal(yd, yg)
+    assert torch.equal(xd[0], xd[2]) and not torch.equal(xd[0], xd[1])
 
 
 def test_plot_samples():
