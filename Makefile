@@ -6,12 +6,12 @@ BIN := $(VENV)/bin
 PROFILE ?= quick
 .DEFAULT_GOAL := help
 
-.PHONY: help setup data test test-all reproduce train figures bench clean clean-all
+.PHONY: help setup data test test-all reproduce plan train figures bench clean clean-all
 
 help: ## list the targets
 	@echo "glorot: reproduce Glorot & Bengio (2010) + He et al. (2015). Targets:"
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
-	@echo "Variables: PROFILE=smoke|quick|paper (default quick)"
+	@echo "Variables: PROFILE=smoke|quick|paper|paper_full (default quick); BENCH=<bench JSON> for make plan"
 
 setup: $(VENV)/.installed ## create .venv and install the project with its dev extras
 
@@ -42,6 +42,9 @@ reproduce: setup data ## run every experiment at PROFILE and draw every figure, 
 
 train: setup data ## one training run: make train ARGS="activation=tanh init=normalized"
 	$(BIN)/python -m glorot.train $(ARGS)
+
+plan: setup ## what each experiment at PROFILE would train (members, updates, cost); trains nothing
+	$(BIN)/python scripts/reproduce.py --profile $(PROFILE) --plan $(if $(BENCH),--bench $(BENCH))
 
 figures: setup ## redraw figures, Table 1, verdicts and the gallery from results/runs/$(PROFILE) (never trains)
 	$(BIN)/python -m glorot.plot --runs results/runs/$(PROFILE) --out $(if $(filter smoke,$(PROFILE)),results/smoke,results)

@@ -3,11 +3,13 @@
 
     python scripts/reproduce.py --profile quick            # the default: ~15 min on a 2-core CPU
     python scripts/reproduce.py --profile smoke --out /tmp/s  # seconds: what the tests run
-    python scripts/reproduce.py --profile paper            # the paper's budget, for a GPU
+    python scripts/reproduce.py --profile paper            # the paper's network, ~15 min on a GPU
+    python scripts/reproduce.py --profile paper_full       # 1M updates per member: hours on a GPU
+    python scripts/reproduce.py --profile paper --plan --rate 25000  # what it costs, runs nothing
 
 Runs go to <results-dir>/runs/<profile>/<experiment>/; a run whose run.json says "complete" is
 skipped, and an interrupted one resumes from its last checkpoint. Figures, Table 1, verdicts and
-the gallery go to --out (default: results/ for quick and paper, results/smoke/ for smoke).
+the gallery go to --out (default: results/, or results/smoke/ for smoke).
 Training never plots and plotting never trains: the two stages talk only through the run folders.
 """
 
@@ -22,6 +24,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+#: the budgets: configs/profile/<name>.yaml (smoke, quick, paper, paper_full)
+PROFILES = sorted(p.stem for p in (ROOT / "configs" / "profile").glob("*.yaml"))
 
 #: every experiment `make reproduce` runs, in order (configs/experiment/<name>.yaml)
 EXPERIMENTS = [
@@ -49,12 +53,21 @@ def is_complete(run_dir: Path) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--profile", default="quick", choices=["smoke", "quick", "paper"])
+    p.add_argument("--profile", default="quick", choices=PROFILES,
+                   help="a budget from configs/profile/ (default: quick)")
     p.add_argument("--results-dir", default="results", help="where run folders go (runs/<profile>/...)")
     p.add_argument("--out", default=None, help="where figures, tables and the gallery go")
     p.add_argument("--only", nargs="*", default=None, metavar="EXPERIMENT",
                    help=f"run only these experiments (default: all of {', '.join(EXPERIMENTS)})")
     p.add_argument("--skip-plots", action="store_true", help="train only")
+    p.add_argument("--plan", action="store_true",
+                   help="print members, updates and 5x1000-equivalent member-updates per experiment "
+                        "(glorot.plan) and exit without training")
+    p.add_argument("--rate", type=float, default=None,
+                   help="with --plan: an engine's measured 5x1000-equivalent member-updates/s "
+                        "(make bench) to turn the plan into times")
+    p.add_argument("--bench", default=None, metavar="JSON",
+                   help="with --plan: a `make bench` JSON; each experiment gets the measured rate of its stack size")
     p.add_argument("overrides", nargs="*", help="extra Hydra overrides for every run (e.g. train.device=cuda)")
     a = p.parse_args(argv)
 
@@ -63,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: unknown experiment(s) {unknown}; valid choices: {', '.join(EXPERIMENTS)}", file=sys.stderr)
         return 2
     todo = a.only or EXPERIMENTS
+    if a.plan:
+        return plan(todo, a.profile, a.overrides, a.rate, a.bench)
     out = Path(a.out or (Path(a.results_dir) / "smoke" if a.profile == "smoke" else a.results_dir))
     runs = Path(a.results_dir) / "runs" / a.profile
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -96,6 +111,32 @@ def main(argv: list[str] | None = None) -> int:
           + (", ".join(f"{k} {v:.0f} s" for k, v in timings.items()) or "nothing (all complete)"))
     if not a.skip_plots:
         print(f"open {out / 'index.html'} to see every figure with its verdict")
+    return 0
+
+
+def plan(todo: list[str], profile: str, overrides: list[str], rate: float | None, bench: str | None) -> int:
+    """Print what each experiment would train at ``profile`` (see glorot.plan); trains nothing."""
+    from hydra import compose, initialize_config_dir  # noqa: PLC0415
+
+    from glorot.config import register  # noqa: PLC0415
+    from glorot.plan import cost, rates_from_bench, table  # noqa: PLC0415
+
+    register()
+    costs = []
+    with initialize_config_dir(config_dir=str(ROOT / "configs"), version_base="1.3"):
+        for exp in todo:
+            cfg = compose(config_name="config", overrides=[f"experiment={exp}", f"profile={profile}", *overrides])
+            costs.append(cost(exp, cfg))
+    print(f"profile {profile}: training cost per experiment (evaluation and recording not counted)")
+    if bench:
+        rates = rates_from_bench(bench)
+        print(table(costs, rates))
+        print(f"times at the stacked engine's rates measured in {bench} (recording off): "
+              + ", ".join(f"K={k}: {r:,.0f}/s" for k, r in sorted(rates.items())))
+    else:
+        print(table(costs, rate))
+        if rate:
+            print(f"times at {rate:,.0f} 5x1000-equivalent member-updates/s (the rate given with --rate)")
     return 0
 
 

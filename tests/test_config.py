@@ -24,7 +24,7 @@ def test_every_option_of_every_group_composes(group):
 
 
 @pytest.mark.parametrize("experiment", sorted(p.stem for p in (CONFIGS / "experiment").glob("*.yaml")))
-@pytest.mark.parametrize("profile", ["smoke", "quick", "paper"])
+@pytest.mark.parametrize("profile", sorted(p.stem for p in (CONFIGS / "profile").glob("*.yaml")))
 def test_every_experiment_composes_at_every_profile(experiment, profile):
     cfg = compose_cfg(f"experiment={experiment}", f"profile={profile}")
     validate(cfg)

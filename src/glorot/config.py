@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import MISSING
+from omegaconf import II, MISSING
 
 from glorot.data import DATASETS
 from glorot.nn import ACTIVATIONS, INITS, split_spec
@@ -112,6 +112,8 @@ class ProfileConfig:
 
     name: str = MISSING
     updates: int = MISSING  # training budget of training experiments (updates per member)
+    #: budget of the experiments whose effect shows early (pitfalls, relu30); default: ``updates``
+    short_updates: int = II(".updates")
     eval_every_examples: int = MISSING
     width: int = 1000  # hidden width used by training experiments
     init_width: int = 1000  # hidden width of the at-initialization experiments (paper: 1000)

@@ -1,0 +1,119 @@
+"""What a profile costs before it runs: members, updates and weight traffic per experiment.
+
+Batch-10 SGD is bound by memory bandwidth (PERFORMANCE.md): an update costs in proportion to the
+weights it moves. So the unit here is the **5x1000-equivalent member-update**: one SGD update of
+one member of the paper's network (784-1000x5-10, 4.79M weights), and a member with w weights
+counts w / 4.79M of one. Divide by an engine's measured rate (``make bench``) to get a time.
+Evaluation, recording and data generation are not counted: add some margin.
+
+    python scripts/reproduce.py --profile paper --plan               # the table
+    python scripts/reproduce.py --profile paper --plan --rate 25000  # one assumed rate
+    python scripts/reproduce.py --profile paper --plan --bench results/bench/<gpu>.json
+
+``--bench`` takes the stacked engine's measured rates (recording off) from a ``make bench`` JSON
+and gives each experiment the rate of its own stack size K (log-linear between the measured K,
+the nearest one outside them). Those rates are for the paper's network: a much smaller network is
+bound by per-step overhead rather than bandwidth, so its estimate is optimistic.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from glorot.trainer import build_members
+
+#: weights (and biases) of the paper's network 784-1000x5-10: the unit of cost
+PAPER_WEIGHTS = 784 * 1000 + 4 * 1000 * 1000 + 1000 * 10 + 5 * 1000 + 10
+_N_CLASSES = {"mnist": 10, "shapeset": 9}
+_N_IN = {"mnist": 784, "shapeset": 32 * 32}
+
+
+def n_weights(n_in: int, width: int, depth: int, n_out: int) -> int:
+    """Weights and biases of an MLP n_in -> width x depth -> n_out."""
+    sizes = [n_in] + [width] * depth + [n_out]
+    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+@dataclass
+class Cost:
+    experiment: str
+    members: int
+    updates: int
+    weights: int  # per member
+
+    @property
+    def member_updates(self) -> int:
+        return self.members * self.updates
+
+    @property
+    def equivalents(self) -> float:
+        """5x1000-equivalent member-updates (see the module docstring)."""
+        return self.member_updates * self.weights / PAPER_WEIGHTS
+
+
+def cost(experiment: str, cfg) -> Cost:
+    """The training cost of one composed experiment config."""
+    data = str(cfg.data.name)
+    if data == "synthetic":
+        n_in, n_out = int(cfg.data.synthetic.n_in), int(cfg.data.synthetic.n_classes)
+    else:
+        n_in, n_out = _N_IN[data], _N_CLASSES[data]
+    w = n_weights(n_in, int(cfg.model.width), int(cfg.model.depth), n_out)
+    return Cost(experiment, len(build_members(cfg)), int(cfg.train.updates), w)
+
+
+def rates_from_bench(path) -> dict[int, float]:
+    """K -> median member-updates/s of the stacked engine with recording off, from a bench JSON."""
+    import json  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    d = json.loads(Path(path).read_text())
+    out = {int(r["k"]): float(r["member_updates_per_s"]["median"]) for r in d["results"]
+           if r["engine"] == "stacked" and r["recording"] == "off"}
+    if not out:
+        raise ValueError(f"{path}: no stacked rows with recording off")
+    return out
+
+
+def rate_at(rates: dict[int, float], k: int) -> float:
+    """The rate at stack size k: log-linear in K between measured sizes, the nearest outside."""
+    ks = sorted(rates)
+    if k <= ks[0]:
+        return rates[ks[0]]
+    if k >= ks[-1]:
+        return rates[ks[-1]]
+    for a, b in zip(ks, ks[1:]):
+        if a <= k <= b:
+            t = (math.log(k) - math.log(a)) / (math.log(b) - math.log(a))
+            return rates[a] + t * (rates[b] - rates[a])
+    raise AssertionError(k)
+
+
+def table(costs: list[Cost], rate: float | dict[int, float] | None = None) -> str:
+    """A plain-text table of ``costs`` with a total; times when ``rate`` is given: one number
+    (5x1000-equivalent member-updates/s) or K -> rate (:func:`rates_from_bench`)."""
+    head = f"{'experiment':<20} {'members':>7} {'updates':>9} {'weights':>10} {'member-upd':>12} {'5x1000-eq':>12}"
+    if rate:
+        head += f" {'time':>9}"
+    lines = [head]
+
+    def seconds(c: Cost) -> float:
+        r = rate_at(rate, c.members) if isinstance(rate, dict) else rate
+        return c.equivalents / r
+
+    def row(name, members, updates, weights, mu, eq, secs):
+        s = f"{name:<20} {members:>7} {updates:>9} {weights:>10} {mu:>12,} {eq:>12,.0f}"
+        return s + (f" {_hms(secs):>9}" if rate else "")
+
+    for c in costs:
+        lines.append(row(c.experiment, c.members, f"{c.updates:,}", f"{c.weights:,}", c.member_updates,
+                         c.equivalents, seconds(c) if rate else 0))
+    lines.append(row("total", sum(c.members for c in costs), "", "", sum(c.member_updates for c in costs),
+                     sum(c.equivalents for c in costs), sum(seconds(c) for c in costs) if rate else 0))
+    return "\n".join(lines)
+
+
+def _hms(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
