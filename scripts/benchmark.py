@@ -23,6 +23,7 @@ cache and the fraction can exceed 1).
 
     python scripts/benchmark.py                    # CPU: shortened defaults (says what it cut)
     python scripts/benchmark.py --device cuda --json results/bench/h100.json
+    python scripts/benchmark.py --device cuda --cuda-graph   # adds the CUDA-graph step (train.cuda_graph)
     python scripts/benchmark.py --ks 1,10 --member-updates 200 --repeats 2 --depth 2 --width 256
 """
 
@@ -46,7 +47,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from glorot.nn import Member, StackedMLP, get_activation
-from glorot.trainer import BatchSampler, device_name, resolve_device, tracked_step
+from glorot.trainer import BatchSampler, GraphedStep, device_name, resolve_device, tracked_step
 
 N_IN, N_OUT = 784, 10  # MNIST
 
@@ -136,8 +137,8 @@ class Naive:
 class Stacked:
     """K members through ``StackedMLP.sgd_step``, driven as ``glorot.trainer.Run.run`` drives it."""
 
-    def __init__(self, a, k, x, y, dev, dtype):
-        self.k = k
+    def __init__(self, a, k, x, y, dev, dtype, graph: bool = False):
+        self.k, self.graph, self._graphed = k, graph, None
         members = [Member(a.activation, "standard", a.lr, s) for s in range(k)]
         self.model = StackedMLP(members, N_IN, a.width, a.depth, N_OUT, dtype=dtype, device=dev)
         self.x, self.y, self.b = x, y, a.batch_size
@@ -152,7 +153,12 @@ class Stacked:
         for _ in range(n):  # the body of the loop in glorot.trainer.Run.run
             idx = self.sampler.indices(self.step_no)
             x, y = self.x[idx], self.y[idx]
-            tracked_step(model, x, y, alive, self.died_at, self.loss_sum, self.step_no)
+            if self.graph:  # train.cuda_graph=true
+                if self._graphed is None:
+                    self._graphed = GraphedStep(model, alive, self.died_at, self.loss_sum, x, y)
+                self._graphed(x, y, self.step_no)
+            else:
+                tracked_step(model, x, y, alive, self.died_at, self.loss_sum, self.step_no)
             self.step_no += 1
 
 
@@ -199,6 +205,9 @@ def parse(argv=None):
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     p.add_argument("--tf32", action="store_true", help="allow TF32 matmuls on a GPU (opt-in)")
+    p.add_argument("--cuda-graph", action="store_true",
+                   help="also time the stacked engine with the whole step in a CUDA graph (GPU only; "
+                        "train.cuda_graph=true)")
     p.add_argument("--copy-mbytes", type=int, default=None,
                    help="buffer size for the copy-rate measurement (default 1024 on GPU, 256 on CPU)")
     p.add_argument("--json", type=Path, default=None, help="write the results here as JSON")
@@ -238,6 +247,11 @@ def main(argv=None) -> dict:
         engines.append(("naive", Naive(a, x, y, dev, dtype)))
     for k in ks:
         engines.append((f"stacked K={k}", Stacked(a, k, x, y, dev, dtype)))
+    if a.cuda_graph:
+        if not gpu:
+            raise SystemExit(f"error: --cuda-graph needs a CUDA device; this run is on {dev}")
+        for k in ks:
+            engines.append((f"graph K={k}", Stacked(a, k, x, y, dev, dtype, graph=True)))
 
     times: dict[str, list[float]] = {name: [] for name, _ in engines}
     rec_times: dict[str, list[float]] = {}
@@ -273,7 +287,8 @@ def main(argv=None) -> dict:
     rows = []
     for name, e in engines:
         s = summary(times[name])
-        row = {"engine": "naive" if name == "naive" else "stacked", "k": e.k, "recording": "off",
+        kind = "naive" if name == "naive" else "stacked_graph" if getattr(e, "graph", False) else "stacked"
+        row = {"engine": kind, "k": e.k, "recording": "off",
                "member_updates_per_s": s, "ratio_to_naive": s["median"] / naive if naive else None,
                "bw_fraction": s["median"] / ceiling}
         rows.append(row)
@@ -282,7 +297,7 @@ def main(argv=None) -> dict:
             step_s = e.k / s["median"]
             rec_s = statistics.median(rec_times[name])
             amort = e.k / (step_s + rec_s / a.record_every)
-            rows.append({"engine": "stacked", "k": e.k, "recording": "amortized",
+            rows.append({"engine": kind, "k": e.k, "recording": "amortized",
                          "record_every": a.record_every, "record_seconds": summary(rec_times[name]),
                          "member_updates_per_s": {"median": amort, "n": len(rec_times[name])},
                          "ratio_to_naive": amort / naive if naive else None, "bw_fraction": amort / ceiling})
@@ -308,12 +323,12 @@ def main(argv=None) -> dict:
           f"torch {torch.__version__}, {out['date']}")
     print(f"copy rate {rate / 1e9:.1f} GB/s -> ceiling {ceiling:,.0f} member-updates/s at 4 weight passes "
           f"({bytes_per_update / 1e6:.1f} MB/update)")
-    print(f"{'engine':>8} {'K':>4} {'recording':>10} {'member-upd/s':>13} {'min..max':>19} {'x naive':>8} {'of BW':>6}")
+    print(f"{'engine':>13} {'K':>4} {'recording':>10} {'member-upd/s':>13} {'min..max':>19} {'x naive':>8} {'of BW':>6}")
     for r in rows:
         m = r["member_updates_per_s"]
         spread = f"{m['min']:.0f}..{m['max']:.0f}" if "min" in m else "(amortized)"
         ratio = f"{r['ratio_to_naive']:.2f}" if r["ratio_to_naive"] else "-"
-        print(f"{r['engine']:>8} {r['k']:>4} {r['recording']:>10} {m['median']:13,.0f} {spread:>19} "
+        print(f"{r['engine']:>13} {r['k']:>4} {r['recording']:>10} {m['median']:13,.0f} {spread:>19} "
               f"{ratio:>8} {r['bw_fraction']:6.1%}")
     print(f"n = {a.repeats} interleaved blocks of ~{a.member_updates} member-updates each; median shown.")
     if out["recorder"] == "absent":

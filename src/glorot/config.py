@@ -87,6 +87,9 @@ class TrainConfig:
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     dtype: str = "float32"  # float32 | float64
     tf32: bool = False  # opt-in TF32 matmuls on GPUs (changes results slightly)
+    # opt-in: replay the whole update from one CUDA graph (glorot.trainer.GraphedStep); CUDA only.
+    # NOT YET RUN ON A GPU: no GPU was lent to the sessions that wrote it (tests/test_graphs.py).
+    cuda_graph: bool = False
     progress: bool = True  # progress bar (shown only on a terminal)
     resume: bool = True  # continue from the run folder's last checkpoint if there is one
 

@@ -33,7 +33,7 @@ import pandas as pd
 import torch
 from omegaconf import OmegaConf
 
-from glorot.config import validate
+from glorot.config import ConfigError, validate
 from glorot.data import Dataset, load_dataset
 from glorot.files import atomic_write, write_csv, write_text
 from glorot.nn import Member, StackedMLP
@@ -133,13 +133,56 @@ class BatchSampler:
 
 
 def tracked_step(model: StackedMLP, x: torch.Tensor, y: torch.Tensor, alive: torch.Tensor,
-                 died_at: torch.Tensor, loss_sum: torch.Tensor, step: int) -> None:
+                 died_at: torch.Tensor, loss_sum: torch.Tensor, step: int | torch.Tensor) -> None:
     """One SGD update with the trainer's device-side bookkeeping (no host sync): the update at
-    which a member diverged, and the running sum of the live members' mini-batch losses."""
+    which a member diverged, and the running sum of the live members' mini-batch losses.
+    ``step`` may be a 0-dim device tensor (what a captured CUDA graph reads at replay)."""
     was_alive = alive.clone()
     loss = model.sgd_step(x, y, alive)
     died_at.masked_fill_(was_alive & ~alive, step)
     loss_sum.add_(torch.where(alive, loss, torch.zeros_like(loss)).double())
+
+
+class GraphedStep:
+    """:func:`tracked_step` captured once in a CUDA graph and replayed every update, so that one
+    update costs one graph launch instead of ~60 kernel launches from Python (PERFORMANCE.md: the
+    launches, not the arithmetic, bound small stacks). ``step(x, y, step)`` copies the mini-batch and
+    the step number into static device buffers and replays; everything else (weights, ``alive``,
+    ``died_at``, ``loss_sum``) is updated in place exactly as the eager step does.
+
+    Capture needs a few warm-up updates on a side stream; they change the weights, so the state is
+    copied before and put back after: the first real update starts from the same state as the
+    eager path's. Opt-in (``train.cuda_graph=true``) and CUDA only.
+    NOT YET RUN ON A GPU: no GPU was lent to the sessions that wrote it; tests/test_graphs.py
+    compares it with the eager step and runs only where CUDA is available."""
+
+    def __init__(self, model: StackedMLP, alive: torch.Tensor, died_at: torch.Tensor, loss_sum: torch.Tensor,
+                 x: torch.Tensor, y: torch.Tensor, warmup: int = 3):
+        if x.device.type != "cuda":
+            raise ValueError(f"train.cuda_graph=true needs a CUDA device; this run is on {x.device}")
+        self.state = [*model.parameters(), alive, died_at, loss_sum]
+        saved = [t.detach().clone() for t in self.state]
+        self.x, self.y = x.clone(), y.clone()
+        self.step_t = torch.zeros((), dtype=torch.long, device=x.device)
+        args = (model, self.x, self.y, alive, died_at, loss_sum, self.step_t)
+        side = torch.cuda.Stream(x.device)
+        side.wait_stream(torch.cuda.current_stream(x.device))
+        with torch.cuda.stream(side):
+            for _ in range(warmup):
+                tracked_step(*args)
+        torch.cuda.current_stream(x.device).wait_stream(side)
+        self.graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self.graph):
+            tracked_step(*args)
+        with torch.no_grad():
+            for t, s in zip(self.state, saved):
+                t.copy_(s)
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor, step: int) -> None:
+        self.x.copy_(x)
+        self.y.copy_(y)
+        self.step_t.fill_(step)
+        self.graph.replay()
 
 
 # --------------------------------------------------------------------------------------------
@@ -181,6 +224,9 @@ class Run:
         self.dtype = getattr(torch, cfg.train.dtype)
         if self.device.type == "cuda":
             torch.backends.cuda.matmul.allow_tf32 = bool(cfg.train.tf32)
+        if cfg.train.cuda_graph and self.device.type != "cuda":
+            raise ConfigError(f"train.cuda_graph=true needs a CUDA device, and this run is on {self.device} "
+                              "(train.device=cuda, or train.cuda_graph=false)")
         self.members = build_members(cfg)
         self.b = int(cfg.optim.batch_size)
         self.total = int(cfg.train.updates)
@@ -311,6 +357,7 @@ class Run:
         bar_every = max(1, min(200, self.total // 500 or 1))
         t0 = time.perf_counter()
         step = start
+        graphed = None  # the CUDA-graph step, captured at the first update (train.cuda_graph)
         try:
             while True:
                 if recorder is not None and step in rec_steps:
@@ -327,7 +374,12 @@ class Run:
                 else:
                     idx = sampler.indices(step)
                     x, y = ds.train_x[idx], ds.train_y[idx]
-                tracked_step(model, x, y, alive, died_at, loss_sum, step)
+                if cfg.train.cuda_graph:
+                    if graphed is None:
+                        graphed = GraphedStep(model, alive, died_at, loss_sum, x, y)
+                    graphed(x, y, step)
+                else:
+                    tracked_step(model, x, y, alive, died_at, loss_sum, step)
                 loss_n += 1
                 step += 1
                 if step % bar_every == 0 or step == self.total:
