@@ -8,7 +8,7 @@ relative to ``path``, ``"."`` when ``path`` is the run itself), and the per-memb
 ``run.json`` (``name``: the experiment name, ``profile``)::
 
     from glorot.results import load
-    r = load("results/runs/paper/fig6_8_init_tanh")
+    r = load("results/runs/paper/init_tanh")
     act = r.stats.query("signal == 'act' and stat == 'std' and step == 0")
 """
 
