@@ -81,3 +81,16 @@ def test_bad_value_exits_nonzero_through_the_entry_point_before_training(tmp_pat
     assert r.returncode == 2
     assert "error: learning rate -1.0 is not valid" in r.stderr
     assert not list(tmp_path.rglob("metrics.csv"))  # nothing trained
+
+
+def test_every_experiment_named_in_the_docs_exists():
+    """Examples in --help, docstrings and the README name real experiments (one once did not)."""
+    import re
+
+    known = {p.stem for p in (CONFIGS / "experiment").glob("*.yaml")}
+    root = CONFIGS.parent
+    files = [root / "README.md", root / "Makefile", *(root / "configs").rglob("*.yaml"),
+             *(root / "src").rglob("*.py"), *(root / "scripts").glob("*.py")]
+    named = {(f.name, m) for f in files for m in re.findall(r"experiment=([a-z0-9_]+)(?![a-z0-9_*])", f.read_text())}
+    assert named, "the pattern found nothing: the test would pass vacuously"
+    assert {(f, m) for f, m in named if m not in known} == set()
