@@ -438,7 +438,9 @@ class Recorder:
         out[:, 8] = n_out / n.squeeze(1).to(v.dtype)
 
     def _scratch(self, name: str, shape, dtype) -> Tensor:
-        """A view of shape ``shape`` into the persistent scratch buffer ``name`` (grown as needed)."""
+        """A view of shape ``shape`` into the persistent scratch buffer ``name`` (grown as needed).
+        They stay allocated for the recorder's life: 13 bytes per value of the largest signal, e.g.
+        ~130 MB at K = 10 and ~2.6 GB at K = 200 on the paper's network."""
         numel = math.prod(shape)
         buf = self._scratch_bufs.get(name)
         if buf is None or buf.dtype != dtype or buf.numel() < numel:
