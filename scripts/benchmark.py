@@ -47,6 +47,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from glorot.nn import Member, StackedMLP, get_activation
+from glorot.plan import n_weights
 from glorot.trainer import BatchSampler, GraphedStep, device_name, resolve_device, tracked_step
 
 N_IN, N_OUT = 784, 10  # MNIST
@@ -237,7 +238,7 @@ def main(argv=None) -> dict:
     x = torch.randn(a.n_train, N_IN).to(dev, dtype)  # random data: the timing does not depend on it
     y = torch.randint(0, N_OUT, (a.n_train,)).to(dev)
 
-    weights = sum(o * i + o for i, o in zip([N_IN] + [a.width] * a.depth, [a.width] * a.depth + [N_OUT]))
+    weights = n_weights(N_IN, a.width, a.depth, N_OUT)
     bytes_per_update = 4 * weights * torch.finfo(dtype).bits // 8
     rate = copy_rate(dev, a.copy_mbytes or (1024 if gpu else 256))
     ceiling = rate / bytes_per_update

@@ -18,21 +18,26 @@ bound by per-step overhead rather than bandwidth, so its estimate is optimistic.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
+from glorot import shapeset
 from glorot.trainer import build_members
 
-#: weights (and biases) of the paper's network 784-1000x5-10: the unit of cost
-PAPER_WEIGHTS = 784 * 1000 + 4 * 1000 * 1000 + 1000 * 10 + 5 * 1000 + 10
-_N_CLASSES = {"mnist": 10, "shapeset": 9}
-_N_IN = {"mnist": 784, "shapeset": 32 * 32}
+#: (n_in, n_classes) of the data sets whose shape does not come from the config
+_SHAPES = {"mnist": (784, 10), "shapeset": (shapeset.N_IN, shapeset.N_CLASSES)}
 
 
 def n_weights(n_in: int, width: int, depth: int, n_out: int) -> int:
     """Weights and biases of an MLP n_in -> width x depth -> n_out."""
     sizes = [n_in] + [width] * depth + [n_out]
     return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+#: weights (and biases) of the paper's network 784-1000x5-10: the unit of cost
+PAPER_WEIGHTS = n_weights(784, 1000, 5, 10)
 
 
 @dataclass
@@ -58,16 +63,13 @@ def cost(experiment: str, cfg) -> Cost:
     if data == "synthetic":
         n_in, n_out = int(cfg.data.synthetic.n_in), int(cfg.data.synthetic.n_classes)
     else:
-        n_in, n_out = _N_IN[data], _N_CLASSES[data]
+        n_in, n_out = _SHAPES[data]
     w = n_weights(n_in, int(cfg.model.width), int(cfg.model.depth), n_out)
     return Cost(experiment, len(build_members(cfg)), int(cfg.train.updates), w)
 
 
 def rates_from_bench(path) -> dict[int, float]:
     """K -> median member-updates/s of the stacked engine with recording off, from a bench JSON."""
-    import json  # noqa: PLC0415
-    from pathlib import Path  # noqa: PLC0415
-
     d = json.loads(Path(path).read_text())
     out = {int(r["k"]): float(r["member_updates_per_s"]["median"]) for r in d["results"]
            if r["engine"] == "stacked" and r["recording"] == "off"}
@@ -94,23 +96,21 @@ def table(costs: list[Cost], rate: float | dict[int, float] | None = None) -> st
     """A plain-text table of ``costs`` with a total; times when ``rate`` is given: one number
     (5x1000-equivalent member-updates/s) or K -> rate (:func:`rates_from_bench`)."""
     head = f"{'experiment':<20} {'members':>7} {'updates':>9} {'weights':>10} {'member-upd':>12} {'5x1000-eq':>12}"
-    if rate:
-        head += f" {'time':>9}"
-    lines = [head]
+    lines = [head + (f" {'time':>9}" if rate else "")]
 
     def seconds(c: Cost) -> float:
-        r = rate_at(rate, c.members) if isinstance(rate, dict) else rate
-        return c.equivalents / r
+        return c.equivalents / (rate_at(rate, c.members) if isinstance(rate, dict) else rate)
 
     def row(name, members, updates, weights, mu, eq, secs):
-        s = f"{name:<20} {members:>7} {updates:>9} {weights:>10} {mu:>12,} {eq:>12,.0f}"
-        return s + (f" {_hms(secs):>9}" if rate else "")
+        return f"{name:<20} {members:>7} {updates:>9} {weights:>10} {mu:>12,} {eq:>12,.0f}" + (
+            f" {_hms(secs):>9}" if rate else "")
 
-    for c in costs:
+    secs = [seconds(c) for c in costs] if rate else [0.0] * len(costs)
+    for c, t in zip(costs, secs):
         lines.append(row(c.experiment, c.members, f"{c.updates:,}", f"{c.weights:,}", c.member_updates,
-                         c.equivalents, seconds(c) if rate else 0))
+                         c.equivalents, t))
     lines.append(row("total", sum(c.members for c in costs), "", "", sum(c.member_updates for c in costs),
-                     sum(c.equivalents for c in costs), sum(seconds(c) for c in costs) if rate else 0))
+                     sum(c.equivalents for c in costs), sum(secs)))
     return "\n".join(lines)
 
 
