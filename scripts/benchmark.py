@@ -48,7 +48,7 @@ from torch import nn
 
 from glorot.nn import Member, StackedMLP, get_activation
 from glorot.plan import n_weights
-from glorot.trainer import BatchSampler, GraphedStep, device_name, resolve_device, tracked_step
+from glorot.trainer import BatchSampler, device_name, make_step, resolve_device
 
 N_IN, N_OUT = 784, 10  # MNIST
 
@@ -139,7 +139,7 @@ class Stacked:
     """K members through ``StackedMLP.sgd_step``, driven as ``glorot.trainer.Run.run`` drives it."""
 
     def __init__(self, a, k, x, y, dev, dtype, graph: bool = False):
-        self.k, self.graph, self._graphed = k, graph, None
+        self.k, self.graph = k, graph
         members = [Member(a.activation, "standard", a.lr, s) for s in range(k)]
         self.model = StackedMLP(members, N_IN, a.width, a.depth, N_OUT, dtype=dtype, device=dev)
         self.x, self.y, self.b = x, y, a.batch_size
@@ -147,19 +147,14 @@ class Stacked:
         self.alive = torch.ones(k, dtype=torch.bool, device=dev)
         self.died_at = torch.full((k,), -1, dtype=torch.long, device=dev)
         self.loss_sum = torch.zeros(k, dtype=torch.float64, device=dev)
+        self.update = make_step(self.model, self.alive, self.died_at, self.loss_sum, graph)
         self.step_no = 0
 
     def steps(self, n: int) -> None:
-        model, alive = self.model, self.alive
         for _ in range(n):  # the body of the loop in glorot.trainer.Run.run
             idx = self.sampler.indices(self.step_no)
             x, y = self.x[idx], self.y[idx]
-            if self.graph:  # train.cuda_graph=true
-                if self._graphed is None:
-                    self._graphed = GraphedStep(model, alive, self.died_at, self.loss_sum, x, y)
-                self._graphed(x, y, self.step_no)
-            else:
-                tracked_step(model, x, y, alive, self.died_at, self.loss_sum, self.step_no)
+            self.update(x, y, self.step_no)
             self.step_no += 1
 
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from glorot.nn import Member, StackedMLP
-from glorot.trainer import GraphedStep, tracked_step
+from glorot.trainer import GraphedStep, make_step, tracked_step
 from helpers import run_train
 
 
@@ -50,6 +50,9 @@ def test_graph_step_refuses_a_cpu_run(tmp_path):
     x, y = _batches("cpu", n=1)[0]
     with pytest.raises(ValueError, match="needs a CUDA device"):
         GraphedStep(model, alive, died_at, loss_sum, x, y)
+    update = make_step(model, alive, died_at, loss_sum, cuda_graph=True)  # captures at the first call
+    with pytest.raises(ValueError, match="needs a CUDA device"):
+        update(x, y, 0)
     r = run_train("model=tiny", "data=synthetic", "profile=smoke", "train.device=cpu", "train.cuda_graph=true",
                   f"results_dir={tmp_path}", check=False)
     assert r.returncode != 0 and "train.cuda_graph=true needs a CUDA device" in r.stderr + r.stdout

@@ -185,6 +185,23 @@ class GraphedStep:
         self.graph.replay()
 
 
+def make_step(model: StackedMLP, alive: torch.Tensor, died_at: torch.Tensor, loss_sum: torch.Tensor,
+              cuda_graph: bool = False):
+    """The update the trainer runs, as ``step(x, y, step_number)``: :func:`tracked_step`, or with
+    ``cuda_graph`` a :class:`GraphedStep` captured at the first call (``train.cuda_graph``)."""
+    if not cuda_graph:
+        return lambda x, y, step: tracked_step(model, x, y, alive, died_at, loss_sum, step)
+    graphed: GraphedStep | None = None
+
+    def step_graphed(x: torch.Tensor, y: torch.Tensor, step: int) -> None:
+        nonlocal graphed
+        if graphed is None:
+            graphed = GraphedStep(model, alive, died_at, loss_sum, x, y)
+        graphed(x, y, step)
+
+    return step_graphed
+
+
 # --------------------------------------------------------------------------------------------
 # Evaluation
 # --------------------------------------------------------------------------------------------
@@ -357,7 +374,7 @@ class Run:
         bar_every = max(1, min(200, self.total // 500 or 1))
         t0 = time.perf_counter()
         step = start
-        graphed = None  # the CUDA-graph step, captured at the first update (train.cuda_graph)
+        update = make_step(model, alive, died_at, loss_sum, bool(cfg.train.cuda_graph))
         try:
             while True:
                 if recorder is not None and step in rec_steps:
@@ -374,12 +391,7 @@ class Run:
                 else:
                     idx = sampler.indices(step)
                     x, y = ds.train_x[idx], ds.train_y[idx]
-                if cfg.train.cuda_graph:
-                    if graphed is None:
-                        graphed = GraphedStep(model, alive, died_at, loss_sum, x, y)
-                    graphed(x, y, step)
-                else:
-                    tracked_step(model, x, y, alive, died_at, loss_sum, step)
+                update(x, y, step)
                 loss_n += 1
                 step += 1
                 if step % bar_every == 0 or step == self.total:
