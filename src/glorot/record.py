@@ -196,11 +196,6 @@ def _abs_from_tails(part: Tensor, m: int, q: float) -> Tensor:
     return a if frac == 0.0 else a + frac * (sel[..., m + 1] - a)
 
 
-def percentile(v: Tensor, q: float) -> Tensor:
-    """One exact quantile along the last dim (see :func:`percentiles`)."""
-    return percentiles(v, [q])[..., 0]
-
-
 def record_schedule(total: int, every: int, early: int) -> list[int]:
     """Step 0, ``early`` log-spaced steps in (0, every), every multiple of ``every`` and ``total``."""
     steps = {0, int(total)}
@@ -587,4 +582,4 @@ def record_once(model: StackedMLP, monitor_x: Tensor, monitor_y: Tensor, cfg=Non
     return rec.tables()
 
 
-__all__: Iterable[str] = ("Recorder", "record_schedule", "record_once", "percentile", "percentiles", "SIGNALS", "STATS")
+__all__: Iterable[str] = ("Recorder", "record_schedule", "record_once", "percentiles", "SIGNALS", "STATS")

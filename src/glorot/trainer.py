@@ -160,8 +160,8 @@ class GraphedStep:
                  x: torch.Tensor, y: torch.Tensor, warmup: int = 3):
         if x.device.type != "cuda":
             raise ValueError(f"train.cuda_graph=true needs a CUDA device; this run is on {x.device}")
-        self.state = [*model.parameters(), alive, died_at, loss_sum]
-        saved = [t.detach().clone() for t in self.state]
+        state = [*model.parameters(), alive, died_at, loss_sum]
+        saved = [t.detach().clone() for t in state]
         self.x, self.y = x.clone(), y.clone()
         self.step_t = torch.zeros((), dtype=torch.long, device=x.device)
         args = (model, self.x, self.y, alive, died_at, loss_sum, self.step_t)
@@ -175,7 +175,7 @@ class GraphedStep:
         with torch.cuda.graph(self.graph):
             tracked_step(*args)
         with torch.no_grad():
-            for t, s in zip(self.state, saved):
+            for t, s in zip(state, saved):
                 t.copy_(s)
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor, step: int) -> None:
