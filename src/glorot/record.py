@@ -41,7 +41,7 @@ of one layer are one batched ``torch.linalg.svdvals``. ``sv_mean``/``sv_std``/``
 pool the singular values of all those examples.
 
 Cost (measured on a shared 2-core CPU, float32, 2026-11-23): K = 10 members, 5 x 1000 tanh, M = 300,
-all five signals with histograms: 3.1-3.4 s per record step (6.4 s before the single-position
+all five signals with histograms: 3.1-3.9 s per record step (6.4 s before the single-position
 partitions and the scratch buffers, same machine, same hour), of which about 1 s is the forward +
 backward pass and the rest exact percentiles and histograms of ~140M values (weights and weight
 gradients are 2/3 of them). The Jacobian adds one 1000x1000 SVD per (member, example, layer),
