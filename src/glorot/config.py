@@ -1,22 +1,37 @@
 """Typed config schemas (registered in Hydra's ConfigStore) and the checks that run before training.
 
 The YAML files under ``configs/`` fill these dataclasses; because the primary config starts from
-the ``base_config`` schema, a misspelt key or a wrong type fails when the config is composed. Values
-that a type cannot catch (an unknown activation, a learning rate <= 0) are checked by
-:func:`validate`, which names the bad value and the valid choices before any training starts.
+the ``base_config`` schema, a misspelt key or a wrong type fails when the config is composed. A key
+added with Hydra's ``+``/``++`` prefixes bypasses that, so :func:`check_keys` compares the composed
+config with the schema again ("did you mean model.width?"). Values that a type cannot catch (an
+unknown activation, a learning rate <= 0, a repeated seed) are checked by :func:`validate`, which
+names the bad value and the valid choices.
+
+:class:`Preflight` (a Hydra callback, ``hydra.callbacks.preflight`` in ``configs/config.yaml``) runs
+all of it, plus the data file, the device and the output folder, for every job of a run or a sweep
+*before Hydra creates any run folder*: a refused run leaves nothing under ``results/``.
+Nothing here imports torch until the last checks (activation/init names, device), so most
+refusals come back in about a second.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import math
+import os
+import re
+import shutil
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import II, MISSING
+from hydra.experimental.callback import Callback
+from omegaconf import II, MISSING, DictConfig, OmegaConf, open_dict, read_write
 
 from glorot.data import DATASETS
-from glorot.nn import ACTIVATIONS, INITS, split_spec
 
 
 @dataclass
@@ -57,6 +72,7 @@ class ShapesetConfig:
 class DataConfig:
     name: str = "mnist"  # mnist | synthetic | shapeset
     root: str = "data"  # local cache folder
+    download: bool = True  # fetch MNIST into root if it is missing (false: refuse instead)
     monitor_size: int = 300  # fixed monitor set: the first 300 test examples (paper Sec. 2.3)
     synthetic: SyntheticConfig = field(default_factory=SyntheticConfig)
     shapeset: ShapesetConfig = field(default_factory=ShapesetConfig)
@@ -151,10 +167,94 @@ def register() -> None:
 
 
 class ConfigError(ValueError):
-    """A bad value in the config; the message names it and the valid choices."""
+    """A bad value in the config; the message (one line) names it and the valid choices."""
+
+
+# --------------------------------------------------------------------------------------------
+# Keys: every key of the composed config must be declared by its schema
+# --------------------------------------------------------------------------------------------
+
+
+def _walk(node: DictConfig, prefix: str, known: list[str], bad: list[tuple[str, list[str]]]) -> None:
+    typ = OmegaConf.get_type(node)
+    fields = {f.name for f in dataclasses.fields(typ)} if dataclasses.is_dataclass(typ) else None
+    for k in node.keys():
+        full = f"{prefix}{k}"
+        if fields is not None and k not in fields:
+            bad.append((full, sorted(fields)))
+            continue
+        known.append(full)
+        child = node._get_node(k)
+        if isinstance(child, DictConfig) and not (child._is_missing() or child._is_none()
+                                                  or child._is_interpolation()):
+            _walk(child, full + ".", known, bad)
+
+
+def _override_of(cfg: DictConfig, key: str) -> str | None:
+    """The command-line override that set ``key`` (``+model.widht=10``), if one did."""
+    hyd = cfg.get("hydra") if isinstance(cfg, DictConfig) else None
+    if hyd is None:
+        return None
+    for o in [*hyd.overrides.task, *hyd.overrides.hydra]:
+        k = str(o).split("=", 1)[0].lstrip("+~")
+        if k == key:
+            return str(o)
+    return None
+
+
+def suggest(key: str, known: list[str], siblings: list[str] | None = None) -> str:
+    """"did you mean model.width?" (difflib: first among the keys beside it, then among all
+    ``known`` dotted keys), or the keys beside it."""
+    parent, _, leaf = key.rpartition(".")
+    if siblings is None:
+        siblings = [k.rpartition(".")[2] for k in known if k.rpartition(".")[0] == parent]
+    close = [f"{parent}.{s}" if parent else s for s in difflib.get_close_matches(leaf, siblings, n=2, cutoff=0.6)]
+    close = close or difflib.get_close_matches(key, known, n=2, cutoff=0.75)
+    if close:
+        return f"did you mean {' or '.join(close)}?"
+    if siblings:
+        return f"valid keys in {parent or 'the top level'}: {', '.join(sorted(siblings))}"
+    return "see `python -m glorot.train --cfg job` for every key"
+
+
+def check_keys(cfg: DictConfig) -> None:
+    """Refuse a key no schema declares (one added with ``+``/``++``, which Hydra lets through): in the
+    task's config and in the launcher's (``hydra.launcher``, a typed node too)."""
+    known: list[str] = []
+    bad: list[tuple[str, list[str]]] = []
+    task = _task(cfg) if "hydra" in cfg else cfg
+    _walk(task, "", known, bad)
+    launcher = OmegaConf.select(cfg, "hydra.launcher")
+    if isinstance(launcher, DictConfig):
+        _walk(launcher, "hydra.launcher.", known, bad)
+    if bad:
+        key, siblings = bad[0]
+        ov = _override_of(cfg, key)
+        src = f" (from the override {ov})" if ov else ""
+        raise ConfigError(f"{key} is not a setting{src}; {suggest(key, known, siblings)}")
+
+
+def schema_keys() -> list[str]:
+    """Every dotted key of :class:`Config` (for suggestions when composition itself failed)."""
+    known: list[str] = []
+    _walk(OmegaConf.structured(Config), "", known, [])
+    return known
+
+
+# --------------------------------------------------------------------------------------------
+# Values
+# --------------------------------------------------------------------------------------------
+
+#: seeds feed torch generators through arithmetic (trainer.epoch_permutation): keep them small
+MAX_SEED = 2**31 - 1
+SIGNALS = ("act", "pre", "grad_s", "grad_w", "weight")
+#: (train, test) sizes of the fixed data sets; synthetic and shapeset come from their config
+_SIZES = {"mnist": (50_000, 10_000)}
 
 
 def _check_choice(what: str, spec: str, valid) -> None:
+    from glorot.nn import split_spec  # noqa: PLC0415 - torch: only once the cheap checks passed
+
     try:
         name, _ = split_spec(spec)
     except ValueError as e:
@@ -163,40 +263,320 @@ def _check_choice(what: str, spec: str, valid) -> None:
         raise ConfigError(f"{what}={spec!r} is not valid; valid choices: {', '.join(valid)}")
 
 
+def _at_least(cfg, key: str, lo: int) -> None:
+    v = OmegaConf.select(cfg, key)
+    if v is None or v < lo:
+        raise ConfigError(f"{key}={v} is not valid; it must be an integer >= {lo}")
+
+
+def _no_repeats(key: str, values: list) -> None:
+    seen = set()
+    for v in values:
+        if v in seen:
+            raise ConfigError(f"{key}={values} repeats {v!r}: two members would train the same network; "
+                              "drop the repeat")
+        seen.add(v)
+
+
+def _seeds(key: str, seeds: list, allow_empty: bool = True) -> None:
+    if not seeds and not allow_empty:
+        raise ConfigError(f"{key}=[] is empty; it needs at least one seed, e.g. {key}=[0]")
+    for s in seeds:
+        if not 0 <= s <= MAX_SEED:
+            raise ConfigError(f"seed {s} in {key} is not valid; it must be an integer in [0, {MAX_SEED}]")
+    _no_repeats(key, seeds)
+
+
+def _lrs(key: str, lrs: list, allow_empty: bool = True) -> None:
+    if not lrs and not allow_empty:
+        raise ConfigError(f"{key}=[] is empty; it needs at least one learning rate, e.g. {key}=[0.01]")
+    for lr in lrs:
+        if isinstance(lr, bool) or not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+            raise ConfigError(f"learning rate {lr!r} is not valid; it must be a finite number > 0")
+    _no_repeats(key, lrs)
+
+
+def n_members(cfg) -> int:
+    s = cfg.stack
+    return (max(1, len(s.activations)) * max(1, len(s.inits)) * max(1, len(s.lrs)) * max(1, len(s.seeds)))
+
+
 def validate(cfg) -> None:
-    """Refuse bad values before any training starts (one-line message, names value and choices)."""
-    acts = list(cfg.stack.activations) or [cfg.activation.name]
-    for a in acts:
-        _check_choice("activation", a, ACTIVATIONS)
-    for i in list(cfg.stack.inits) or [cfg.init.name]:
-        _check_choice("init", i, INITS)
+    """Refuse bad values before any training starts (one-line message, names value and choices).
+    ``cfg`` is the task config (no ``hydra`` node)."""
+    as_list = lambda key: list(OmegaConf.to_container(OmegaConf.select(cfg, key), resolve=True))  # noqa: E731
+    # -- names used as folders
+    if not re.fullmatch(r"[A-Za-z0-9_.+=,-]+", str(cfg.name)) or str(cfg.name) in (".", ".."):
+        raise ConfigError(f"name={cfg.name!r} is not valid; it names a folder: letters, digits and _ . - only")
+    if not str(cfg.results_dir).strip():
+        raise ConfigError("results_dir='' is not valid; it must name a folder (default: results)")
+    # -- data
     if cfg.data.name not in DATASETS:
         raise ConfigError(f"data={cfg.data.name!r} is not valid; valid choices: {', '.join(DATASETS)}")
+    for key in ("n_in", "n_train", "n_valid", "n_test"):
+        _at_least(cfg, f"data.synthetic.{key}", 1)
+    _at_least(cfg, "data.synthetic.n_classes", 2)
+    for key in ("n_valid", "n_test", "n_reference"):
+        _at_least(cfg, f"data.shapeset.{key}", 1)
+    for key in ("data.synthetic.seed", "data.shapeset.seed", "seed"):
+        v = OmegaConf.select(cfg, key)
+        if not 0 <= v <= MAX_SEED:
+            raise ConfigError(f"{key}={v} is not valid; it must be an integer in [0, {MAX_SEED}]")
+    n_train, n_test = {"synthetic": (cfg.data.synthetic.n_train, cfg.data.synthetic.n_test),
+                       "shapeset": (None, cfg.data.shapeset.n_test)}.get(cfg.data.name) or _SIZES[cfg.data.name]
+    _at_least(cfg, "data.monitor_size", 1)
+    if cfg.data.monitor_size > n_test:
+        raise ConfigError(f"data.monitor_size={cfg.data.monitor_size} is not valid; {cfg.data.name} has "
+                          f"{n_test} test examples")
+    # -- model and optimizer
     for key in ("depth", "width"):
-        v = cfg.model[key]
-        if v < 1:
-            raise ConfigError(f"model.{key}={v} is not valid; it must be an integer >= 1")
-    for lr in list(cfg.stack.lrs) or [cfg.optim.lr]:
-        if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
-            raise ConfigError(f"learning rate {lr!r} is not valid; it must be a finite number > 0")
-    if cfg.optim.batch_size < 1:
-        raise ConfigError(f"optim.batch_size={cfg.optim.batch_size} is not valid; it must be >= 1")
-    if cfg.train.updates < 0:
-        raise ConfigError(f"train.updates={cfg.train.updates} is not valid; it must be >= 0")
-    if cfg.train.eval_every_examples < 1:
-        raise ConfigError(f"train.eval_every_examples={cfg.train.eval_every_examples} must be >= 1")
+        _at_least(cfg, f"model.{key}", 1)
+    _at_least(cfg, "optim.batch_size", 1)
+    if n_train is not None and cfg.optim.batch_size > n_train:
+        raise ConfigError(f"optim.batch_size={cfg.optim.batch_size} is not valid; {cfg.data.name} has "
+                          f"{n_train} training examples")
+    # -- members
+    _lrs("stack.lrs", as_list("stack.lrs"))
+    _lrs("optim.lr", [cfg.optim.lr])
+    _seeds("stack.seeds", as_list("stack.seeds"))
+    _no_repeats("stack.activations", [str(a).strip() for a in cfg.stack.activations])
+    _no_repeats("stack.inits", [str(a).strip() for a in cfg.stack.inits])
+    # -- training
+    _at_least(cfg, "train.updates", 0)
+    _at_least(cfg, "train.eval_every_examples", 1)
+    _at_least(cfg, "train.checkpoint_every", 0)
     if cfg.train.dtype not in ("float32", "float64"):
         raise ConfigError(f"train.dtype={cfg.train.dtype!r} is not valid; valid choices: float32, float64")
     dev = str(cfg.train.device)
-    if not (dev in ("auto", "cpu", "cuda") or dev.startswith("cuda:")):
+    if not (dev in ("auto", "cpu", "cuda") or re.fullmatch(r"cuda:\d+", dev)):
         raise ConfigError(f"train.device={dev!r} is not valid; valid choices: auto, cpu, cuda, cuda:N")
-    if cfg.record.every < 1:
-        raise ConfigError(f"record.every={cfg.record.every} is not valid; it must be >= 1")
-    bad = [s for s in cfg.record.signals if s not in ("act", "pre", "grad_s", "grad_w", "weight")]
+    # -- recording
+    _at_least(cfg, "record.every", 1)
+    _at_least(cfg, "record.early", 0)
+    _at_least(cfg, "record.bins", 1)
+    _at_least(cfg, "record.jacobian_examples", 1)
+    signals = as_list("record.signals")
+    bad = [s for s in signals if s not in SIGNALS]
     if bad:
-        raise ConfigError(f"record.signals has {bad}; valid choices: act, pre, grad_s, grad_w, weight")
-    for key in ("bins", "jacobian_examples"):
-        if cfg.record[key] < 1:
-            raise ConfigError(f"record.{key}={cfg.record[key]} is not valid; it must be >= 1")
-    if cfg.record.early < 0:
-        raise ConfigError(f"record.early={cfg.record.early} is not valid; it must be >= 0")
+        raise ConfigError(f"record.signals has {bad}; valid choices: {', '.join(SIGNALS)}")
+    if cfg.record.enabled and not signals:
+        raise ConfigError(f"record.signals=[] is empty while record.enabled=true; choose from {', '.join(SIGNALS)}")
+    _no_repeats("record.signals", signals)
+    k = n_members(cfg)
+    jm = as_list("record.jacobian_members")
+    if any(not 0 <= m < k for m in jm):
+        raise ConfigError(f"record.jacobian_members={jm} is not valid; this stack has {k} member(s): 0..{k - 1}")
+    _no_repeats("record.jacobian_members", jm)
+    # -- the profile (budgets that experiments refer to)
+    for key, lo in (("updates", 0), ("short_updates", 0), ("eval_every_examples", 1), ("width", 1),
+                    ("init_width", 1), ("record_every", 1), ("jacobian_examples", 1)):
+        _at_least(cfg, f"profile.{key}", lo)
+    _seeds("profile.seeds", as_list("profile.seeds"), allow_empty=False)
+    _lrs("profile.lr_grid", as_list("profile.lr_grid"), allow_empty=False)
+    # -- names of activations and inits (imports torch: last)
+    from glorot.nn import ACTIVATIONS, INITS  # noqa: PLC0415
+
+    for a in list(cfg.stack.activations) or [cfg.activation.name]:
+        _check_choice("activation", a, ACTIVATIONS)
+    for i in list(cfg.stack.inits) or [cfg.init.name]:
+        _check_choice("init", i, INITS)
+
+
+# --------------------------------------------------------------------------------------------
+# Preflight: everything a run needs, checked before Hydra creates its folder
+# --------------------------------------------------------------------------------------------
+
+#: run folders this process is about to create (absolute path -> the nearest folder above it that
+#: existed before, or None if the run folder itself existed), for the cleanup after a refusal
+PLANNED: dict[str, str | None] = {}
+#: files whose presence means a run folder holds results (never removed on a refusal)
+RESULT_FILES = ("checkpoint.pt", "metrics.csv", "members.csv", "run.json")
+
+
+def check_device(cfg) -> None:
+    dev = str(cfg.train.device)
+    if dev.startswith("cuda") or cfg.train.cuda_graph:
+        import torch  # noqa: PLC0415
+
+        n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        idx = int(dev.split(":")[1]) if ":" in dev else 0
+        if dev.startswith("cuda") and idx >= n:
+            have = f"{n} CUDA device(s)" if n else "no CUDA device"
+            raise ConfigError(f"train.device={dev} is not available: this machine has {have}; use train.device=cpu"
+                              " (or auto)")
+        if cfg.train.cuda_graph and not (dev.startswith("cuda") or (dev == "auto" and n)):
+            raise ConfigError(f"train.cuda_graph=true needs a CUDA device, and train.device={dev} is not one "
+                              "(train.device=cuda, or train.cuda_graph=false)")
+
+
+def check_data(cfg) -> None:
+    if cfg.data.name == "mnist":
+        from glorot.data import ensure_mnist  # noqa: PLC0415
+
+        ensure_mnist(cfg.data.root, bool(cfg.data.download))
+
+
+def bytes_needed(cfg) -> int:
+    """Disk a run needs at most: two checkpoints (the atomic write keeps the old one until the new one
+    is complete) of every member's weights, plus 1 MiB for logs and tables."""
+    need = 1 << 20
+    if cfg.train.checkpoint_every > 0 and cfg.train.updates >= cfg.train.checkpoint_every:
+        if cfg.data.name == "synthetic":
+            n_in, n_out = cfg.data.synthetic.n_in, cfg.data.synthetic.n_classes
+        elif cfg.data.name == "shapeset":
+            n_in, n_out = 32 * 32, 9
+        else:
+            n_in, n_out = 784, 10
+        sizes = [n_in] + [cfg.model.width] * cfg.model.depth + [n_out]
+        weights = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+        need += 2 * n_members(cfg) * weights * (8 if cfg.train.dtype == "float64" else 4)
+    return need
+
+
+def _mib(n: int) -> str:
+    return f"{n / 2**20:,.1f} MiB"
+
+
+def check_output(out_dir: str | Path, need: int) -> None:
+    """``out_dir`` can be created and written, with ``need`` bytes free; nothing is left behind."""
+    out = Path(out_dir).absolute()
+    anc = out
+    while not anc.exists():
+        anc = anc.parent
+    if not anc.is_dir():
+        raise ConfigError(f"cannot create the run folder {out}: {anc} is a file (choose another results_dir=...)")
+    try:
+        fd, probe = tempfile.mkstemp(dir=anc, prefix=".glorot-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise ConfigError(f"cannot write the run folder {out}: {anc} is not writable ({e.strerror}); "
+                          "choose a writable results_dir=...") from None
+    free = shutil.disk_usage(anc).free
+    if free < need:
+        raise ConfigError(f"not enough disk space for {out}: {_mib(free)} free under {anc}, the run needs about "
+                          f"{_mib(need)}; free some space or choose another results_dir=...")
+
+
+def _task(cfg: DictConfig) -> DictConfig:
+    task = cfg.copy()
+    with read_write(task), open_dict(task):
+        task.pop("hydra", None)
+    return task
+
+
+def _job_dir(cfg: DictConfig, dir_key: str, subdir_key: str | None) -> Path:
+    from hydra.core.hydra_config import HydraConfig  # noqa: PLC0415
+
+    saved = HydraConfig.instance().cfg
+    HydraConfig.instance().set_config(cfg)  # ${hydra:job.override_dirname} resolves for this job
+    try:
+        d = Path(str(OmegaConf.select(cfg, dir_key)))
+        if subdir_key:
+            d = d / str(OmegaConf.select(cfg, subdir_key))
+    finally:
+        HydraConfig.instance().cfg = saved
+    return d.absolute()
+
+
+def preflight_job(cfg: DictConfig, out_dir: Path, need_space: bool = True) -> DictConfig:
+    """Every check of one job (``cfg`` with its ``hydra`` node); returns the task config."""
+    check_keys(cfg)
+    task = _task(cfg)
+    validate(task)
+    check_device(task)
+    check_data(task)
+    if need_space:
+        check_output(out_dir, bytes_needed(task))
+    anc = out_dir
+    while not anc.exists():
+        anc = anc.parent
+    PLANNED[str(out_dir)] = None if anc == out_dir else str(anc)
+    return task
+
+
+def preflight_sweep(cfg: DictConfig) -> None:
+    """Every job of a ``-m`` sweep, as the basic sweeper will compose it, before the sweep folder
+    exists; also refuses two jobs that would be the same run (``seed=0,0``)."""
+    from hydra.core.global_hydra import GlobalHydra  # noqa: PLC0415
+    from hydra.core.override_parser.overrides_parser import OverridesParser  # noqa: PLC0415
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper  # noqa: PLC0415
+
+    if "BasicSweeper" not in str(cfg.hydra.sweeper.get("_target_", "")):
+        return  # another sweeper composes its own jobs: the task's checks still run
+    loader = GlobalHydra.instance().config_loader()
+    params = cfg.hydra.sweeper.get("params") or {}
+    args = [f"{k}={v}" for k, v in params.items()] + list(cfg.hydra.overrides.task)
+    parsed = OverridesParser.create(config_loader=loader).parse_overrides(args)
+    jobs = [job for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
+    seen_dirs: dict[str, int] = {}
+    seen_cfgs: dict[str, int] = {}
+    need = 0
+    for idx, job in enumerate(jobs):
+        sc = loader.load_sweep_config(cfg, list(job))
+        with open_dict(sc):
+            sc.hydra.job.id = idx
+            sc.hydra.job.num = idx
+        out = _job_dir(sc, "hydra.sweep.dir", "hydra.sweep.subdir")
+        task = preflight_job(sc, out, need_space=False)
+        need += bytes_needed(task)
+        text = OmegaConf.to_yaml(task, resolve=True)
+        for key, seen in ((str(out), seen_dirs), (text, seen_cfgs)):
+            if key in seen:
+                raise ConfigError(f"jobs #{seen[key]} and #{idx} of the sweep are the same run ({' '.join(job)}): "
+                                  "a repeated value in a sweep; drop the repeat")
+            seen[key] = idx
+    check_output(_job_dir(cfg, "hydra.sweep.dir", None), need)
+
+
+class Refused(BaseException):
+    """Carries a refusal (``.error``) out of a Hydra callback: Hydra turns an ``Exception`` raised by
+    a callback into a warning and carries on, so the refusal travels as a BaseException."""
+
+    def __init__(self, error: BaseException):
+        super().__init__(str(error))
+        self.error = error
+
+
+class Preflight(Callback):
+    """Hydra callback (``hydra.callbacks.preflight``): run :func:`preflight_job` / :func:`preflight_sweep`
+    before Hydra creates a run folder. A refusal raises :class:`Refused`; ``glorot.train`` prints it in
+    one line and exits 2."""
+
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        self._refuse(lambda: preflight_job(config, _job_dir(config, "hydra.run.dir", None)))
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        self._refuse(lambda: preflight_sweep(config))
+
+    @staticmethod
+    def _refuse(check) -> None:
+        from hydra.errors import HydraException  # noqa: PLC0415
+        from omegaconf.errors import OmegaConfBaseException  # noqa: PLC0415
+
+        from glorot.data import DataError  # noqa: PLC0415
+
+        try:
+            check()
+        except (ConfigError, DataError, HydraException, OmegaConfBaseException) as e:
+            raise Refused(e) from e
+
+
+def discard_new_run_dir(run_dir: str | Path) -> bool:
+    """After a refusal inside the task: remove ``run_dir`` if this process created it (see
+    :data:`PLANNED`) and it holds no results yet (only Hydra's ``.hydra/`` and ``train.log``, or a
+    config.yaml), then its parents that this leaves empty. An interrupted run, which has a checkpoint
+    or tables, is kept as it is."""
+    d = Path(run_dir).absolute()
+    existing = PLANNED.get(str(d))
+    if existing is None or not d.is_dir() or any((d / f).exists() for f in RESULT_FILES):
+        return False
+    shutil.rmtree(d, ignore_errors=True)
+    for parent in d.parents:
+        if str(parent) == existing:
+            break
+        try:
+            parent.rmdir()  # only if empty: never anything another run put there
+        except OSError:
+            break
+    return True

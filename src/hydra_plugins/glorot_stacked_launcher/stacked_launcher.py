@@ -40,7 +40,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, List, Optional, Sequence
 
-import pandas as pd
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.utils import JobReturn, configure_log, filter_overrides, run_job, setup_globals
@@ -102,7 +101,7 @@ def group_key(task_cfg: DictConfig) -> str:
     return json.dumps(c, sort_keys=True, default=str)
 
 
-def _split_table(df: pd.DataFrame, positions: list[int]) -> pd.DataFrame:
+def _split_table(df, positions: list[int]):
     """Rows of the group's members at ``positions`` (the job's members in its own order), with
     ``member`` renumbered 0..len(positions)-1 and the job's own row order (step, then member)."""
     remap = {p: i for i, p in enumerate(positions)}
@@ -196,6 +195,8 @@ class StackedLauncher(Launcher):
 
     def _split(self, gdir: Path, positions: list[int], job: _Job, group_size: int) -> None:
         """Write ``job``'s run folder from the group folder (called inside Hydra's run_job)."""
+        import pandas as pd  # noqa: PLC0415 - Hydra imports every plugin at start-up: keep this one light
+
         from glorot.files import atomic_write, write_csv, write_text  # noqa: PLC0415
 
         out = job.out_dir
