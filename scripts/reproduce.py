@@ -51,8 +51,43 @@ def is_complete(run_dir: Path) -> bool:
         return False
 
 
+class _Parser(argparse.ArgumentParser):
+    """A bad argument is one line (``error: ...``) and exit 2, as in glorot.train."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
+def preflight(todo: list[str], profile: str, results_dir: str, overrides: list[str]) -> str | None:
+    """Compose every experiment with the overrides and run glorot.train's checks (keys, values, data,
+    device, the results folder) before anything trains; the one-line refusal, or None."""
+    from hydra import compose, initialize_config_dir  # noqa: PLC0415
+
+    from glorot import config as C  # noqa: PLC0415
+    from glorot.train import explain  # noqa: PLC0415
+
+    C.register()
+    try:
+        with initialize_config_dir(config_dir=str(ROOT / "configs"), version_base="1.3"):
+            for exp in todo:
+                cfg = compose(config_name="config", overrides=[f"experiment={exp}", f"profile={profile}",
+                                                               f"results_dir={results_dir}", *overrides])
+                C.check_keys(cfg)
+                C.check_values(cfg)
+                C.check_data(cfg)
+                C.check_names(cfg)
+                C.check_device(cfg)
+        C.check_output(Path(results_dir) / "runs" / profile, 1 << 20)
+    except Exception as e:  # noqa: BLE001
+        line = explain(e)
+        if line is None:
+            raise
+        return line
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = _Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--profile", default="quick", choices=PROFILES,
                    help="a budget from configs/profile/ (default: quick)")
     p.add_argument("--results-dir", default="results", help="where run folders go (runs/<profile>/...)")
@@ -76,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: unknown experiment(s) {unknown}; valid choices: {', '.join(EXPERIMENTS)}", file=sys.stderr)
         return 2
     todo = a.only or EXPERIMENTS
+    refusal = preflight(todo, a.profile, a.results_dir, a.overrides)
+    if refusal:
+        print(f"error: {refusal}", file=sys.stderr)
+        return 2
     if a.plan:
         return plan(todo, a.profile, a.overrides, a.rate, a.bench)
     out = Path(a.out or (Path(a.results_dir) / "smoke" if a.profile == "smoke" else a.results_dir))

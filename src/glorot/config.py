@@ -304,6 +304,12 @@ def n_members(cfg) -> int:
 def validate(cfg) -> None:
     """Refuse bad values before any training starts (one-line message, names value and choices).
     ``cfg`` is the task config (no ``hydra`` node)."""
+    check_values(cfg)
+    check_names(cfg)
+
+
+def check_values(cfg) -> None:
+    """Every check of :func:`validate` that does not need torch (all but the activation/init names)."""
     as_list = lambda key: list(OmegaConf.to_container(OmegaConf.select(cfg, key), resolve=True))  # noqa: E731
     # -- names used as folders
     if not re.fullmatch(r"[A-Za-z0-9_.+=,-]+", str(cfg.name)) or str(cfg.name) in (".", ".."):
@@ -373,7 +379,10 @@ def validate(cfg) -> None:
         _at_least(cfg, f"profile.{key}", lo)
     _seeds("profile.seeds", as_list("profile.seeds"), allow_empty=False)
     _lrs("profile.lr_grid", as_list("profile.lr_grid"), allow_empty=False)
-    # -- names of activations and inits (imports torch: last)
+
+
+def check_names(cfg) -> None:
+    """Activation and init names (and parameters) against glorot.nn's tables (imports torch)."""
     from glorot.nn import ACTIVATIONS, INITS  # noqa: PLC0415
 
     for a in list(cfg.stack.activations) or [cfg.activation.name]:
@@ -483,11 +492,12 @@ def preflight_job(cfg: DictConfig, out_dir: Path, need_space: bool = True) -> Di
     """Every check of one job (``cfg`` with its ``hydra`` node); returns the task config."""
     check_keys(cfg)
     task = _task(cfg)
-    validate(task)
-    check_device(task)
+    check_values(task)
     check_data(task)
     if need_space:
         check_output(out_dir, bytes_needed(task))
+    check_names(task)  # the checks that import torch come last: most refusals never wait for it
+    check_device(task)
     anc = out_dir
     while not anc.exists():
         anc = anc.parent
