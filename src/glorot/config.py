@@ -134,7 +134,7 @@ class ProfileConfig:
     #: budget of the experiments whose effect shows early (pitfalls, relu30); default: ``updates``
     short_updates: int = II(".updates")
     eval_every_examples: int = MISSING
-    width: int = 1000  # hidden width used by training experiments
+    width: int = 1000  # hidden width of the named training experiments (a plain run keeps model.width)
     init_width: int = 1000  # hidden width of the at-initialization experiments (paper: 1000)
     seeds: list[int] = field(default_factory=lambda: [0])
     lr_grid: list[float] = field(default_factory=lambda: [0.003, 0.01, 0.03, 0.1])
