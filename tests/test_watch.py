@@ -150,7 +150,7 @@ def _train(use_watch: bool, tmp_path, steps=7):
     states = []
     with w if use_watch else _Null():
         for step in range(steps):
-            if step == 4:
+            if step == 3:
                 model.eval()  # the user's own mode switch must survive a record step
             if use_watch:
                 before = _state(model)
@@ -163,7 +163,7 @@ def _train(use_watch: bool, tmp_path, steps=7):
             if step % 3 == 2:
                 states.append(_state(model))  # .grad still there while the watch records next
             opt.step()
-            if step == 4:
+            if step == 3:
                 model.train()
         states.append(_state(model))
     return states
