@@ -272,16 +272,34 @@ def pick_steps(steps: list[int], n: int = 3) -> list[int]:
     return sorted(out)
 
 
+def output_layers(layers: list[dict]) -> list[str]:
+    """The last weight layer (the output layer, left out of trends) when there are three or more."""
+    wl = [d["layer"] for d in layers if d["role"] == "layer"]
+    return wl[-1:] if len(wl) >= 3 else []
+
+
+def _xlim(stats: pd.DataFrame, signal: str, steps: list[int], exclude) -> float | None:
+    """1.5 x the largest 98th percentile of |v| over the drawn layers and steps: the histograms'
+    tails (and the clamped edge bins) stay out of the way of the bulk."""
+    s = stats[(stats.signal == signal) & (stats.stat == "p98_abs") & stats.step.isin(steps)
+              & ~stats.layer.isin(list(exclude))].value
+    return float(1.5 * s.max()) if len(s) else None
+
+
 def figures(run: WatchRun, out: Path, steps: list[int]) -> list[Path]:
     layers = run.layers
+    top = output_layers(layers)
     made = [
         histograms_per_layer(run.hist, layers, "act", steps, out / "act_hist",
                              "Activation values per layer (Figs. 3, 4, 6)"),
         histograms_per_layer(run.hist, layers, "grad_s", steps, out / "grad_s_hist",
-                             "Back-propagated gradients dC/ds per layer (Fig. 7)"),
+                             "Back-propagated gradients dC/ds per hidden layer (Fig. 7)", exclude=top,
+                             xlim=_xlim(run.stats, "grad_s", steps, top)),
         histograms_per_layer(run.hist, layers, "grad_w", steps, out / "grad_w_hist",
-                             "Weight gradients dC/dW per layer (Fig. 8)"),
-        depth_profile(run.stats, layers, out / "depth_profile", [steps[0], steps[-1]] if len(steps) > 1 else steps),
+                             "Weight gradients dC/dW per hidden layer (Fig. 8)", exclude=top,
+                             xlim=_xlim(run.stats, "grad_w", steps, top)),
+        depth_profile(run.stats, layers, out / "depth_profile", [steps[0], steps[-1]] if len(steps) > 1 else steps,
+                      exclude=top),
         std_over_time(run.stats, layers, out / "std_over_time"),
         act_over_time(run.stats, layers, out / "act_over_time"),
         jacobian_over_time(run.jacobian, out / "jacobian"),

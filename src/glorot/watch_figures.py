@@ -62,9 +62,10 @@ def _legend(ax, n: int):
 
 
 def histograms_per_layer(hist: pd.DataFrame, layers: list[dict], signal: str, steps: list[int], stem,
-                         title: str = "") -> Path | None:
-    """One panel per step, one normalized histogram per layer (x: value, y: density)."""
-    h = hist[hist.signal == signal]
+                         title: str = "", exclude=(), xlim: float | None = None) -> Path | None:
+    """One panel per step, one normalized histogram per layer (x: value, y: density), without the
+    layers in ``exclude``; ``xlim``: show [-xlim, xlim] (or [0, xlim] for non-negative values)."""
+    h = hist[(hist.signal == signal) & ~hist.layer.isin(list(exclude))]
     if h.empty:
         return None
     keys = _order(h)
@@ -79,9 +80,11 @@ def histograms_per_layer(hist: pd.DataFrame, layers: list[dict], signal: str, st
                 continue
             mid = (d.bin_lo.to_numpy() + d.bin_hi.to_numpy()) / 2
             ax.plot(mid, d.density.to_numpy(), color=col[k], lw=1.2, label=f"{k} ({kinds.get(k, '?')})")
+        if xlim is not None and np.isfinite(xlim) and xlim > 0:
+            ax.set_xlim(0 if (h.bin_lo >= 0).all() else -xlim, xlim)
         ax.set_title(f"step {step}" + (" (init)" if step == min(h.step) else ""), fontsize=9)
         ax.set_xlabel(LABELS[signal], fontsize=8)
-        ax.tick_params(labelsize=7)
+        ax.tick_params(which="both", labelsize=7)
     axes[0][0].set_ylabel("density", fontsize=8)
     _legend(axes[0][-1], len(keys))
     fig.suptitle(title or f"{LABELS[signal]}: normalized histogram per layer", fontsize=10)
@@ -94,7 +97,7 @@ def std_over_time(stats: pd.DataFrame, layers: list[dict], stem, signals=("act",
     sigs = [s for s in signals if (st.signal == s).any()]
     if not sigs:
         return None
-    fig, axes = plt.subplots(1, len(sigs), figsize=(4.2 * len(sigs), 3.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(sigs), figsize=(4.6 * len(sigs), 3.2), squeeze=False, layout="constrained")
     for ax, sig in zip(axes[0], sigs):
         d = st[st.signal == sig]
         keys = _order(d)
@@ -104,9 +107,10 @@ def std_over_time(stats: pd.DataFrame, layers: list[dict], stem, signals=("act",
             ax.plot(e.step, e.value, color=col[k], lw=1.2, marker=".", ms=3, label=k)
         ax.set_yscale("log")
         ax.set_xscale("symlog", linthresh=1)
+        ax.set_xlim(left=0)
         ax.set_title(f"std of {SHORT[sig]} per layer", fontsize=9)
         ax.set_xlabel("update step", fontsize=8)
-        ax.tick_params(labelsize=7)
+        ax.tick_params(which="both", labelsize=7)
         _legend(ax, len(keys))
     fig.suptitle("Spread of activations and gradients over training", fontsize=10)
     return _save(fig, stem)
@@ -127,9 +131,10 @@ def act_over_time(stats: pd.DataFrame, layers: list[dict], stem) -> Path | None:
         ax.plot(e.step, e["mean"], color=col[k], lw=1.3, label=f"{k} ({kinds.get(k, '?')})")
         ax.fill_between(e.step, e["p02"], e["p98"], color=col[k], alpha=0.12)
     ax.set_xscale("symlog", linthresh=1)
+    ax.set_xlim(left=0)
     ax.set_xlabel("update step", fontsize=8)
     ax.set_ylabel("activation: mean, 2-98 percentiles", fontsize=8)
-    ax.tick_params(labelsize=7)
+    ax.tick_params(which="both", labelsize=7)
     _legend(ax, len(keys))
     fig.suptitle("Activation values per layer over training (Fig. 2 style)", fontsize=10)
     return _save(fig, stem)
@@ -146,8 +151,9 @@ def fit_factor(values) -> float:
     return float(np.exp(np.polyfit(i, np.log(v[ok]), 1)[0]))
 
 
-def depth_profile(stats: pd.DataFrame, layers: list[dict], stem, steps: list[int]) -> Path | None:
-    """Std of act and dC/ds against depth at the given steps (log y), with the fitted factor."""
+def depth_profile(stats: pd.DataFrame, layers: list[dict], stem, steps: list[int], exclude=()) -> Path | None:
+    """Std of act and dC/ds against depth at the given steps (log y), with the factor fitted without
+    the layers in ``exclude`` (the output layer, drawn hollow)."""
     st = stats[(stats.stat == "std") & stats.signal.isin(["act", "grad_s"])]
     if st.empty:
         return None
@@ -157,10 +163,16 @@ def depth_profile(stats: pd.DataFrame, layers: list[dict], stem, steps: list[int
         keys = _order(d)
         for j, step in enumerate(steps):
             e = d[d.step == step].set_index("layer").reindex(keys)
-            f = fit_factor(e.value.to_numpy())
-            ax.plot(range(1, len(keys) + 1), e.value, marker="o", ms=3,
-                    color=plt.get_cmap("plasma")(0.8 * j / max(len(steps) - 1, 1)),
+            fit = [k for k in keys if k not in exclude]
+            f = fit_factor(e.value.reindex(fit).to_numpy())
+            c = plt.get_cmap("plasma")(0.8 * j / max(len(steps) - 1, 1))
+            xs = np.arange(1, len(keys) + 1)
+            inner = np.array([k not in exclude for k in keys])
+            ax.plot(xs[inner], e.value.to_numpy()[inner], marker="o", ms=3, color=c,
                     label=f"step {step}: x{f:.2f} per layer")
+            if (~inner).any():
+                ax.plot(xs[~inner], e.value.to_numpy()[~inner], marker="o", ms=5, mfc="none", ls="none", color=c,
+                        label="output layer (not fitted)" if j == 0 else None)
         ax.set_yscale("log")
         ax.set_xticks(range(1, len(keys) + 1))
         ax.set_xticklabels(keys, rotation=60 if len(keys) > 6 else 0, fontsize=6 if len(keys) > 12 else 7)
@@ -183,8 +195,9 @@ def jacobian_over_time(jac: pd.DataFrame, stem) -> Path | None:
         ax.fill_between(e.step, e.sv_mean - e.sv_std, e.sv_mean + e.sv_std, color=col[k], alpha=0.12)
     ax.axhline(1.0, color="0.5", lw=0.8, ls=":")
     ax.set_xscale("symlog", linthresh=1)
+    ax.set_xlim(left=0)
     ax.set_xlabel("update step", fontsize=8)
-    ax.tick_params(labelsize=7)
+    ax.tick_params(which="both", labelsize=7)
     _legend(ax, len(keys))
     fig.suptitle("Singular values of the layer Jacobians dz(l+1)/dz(l) (Sec. 4.2.1)", fontsize=10)
     return _save(fig, stem)
