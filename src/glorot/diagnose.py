@@ -124,12 +124,26 @@ def _std(stats: pd.DataFrame, signal: str, step: int, keys: list[str]) -> np.nda
     return s.reindex(keys).to_numpy(dtype=float)
 
 
-def trend_findings(stats: pd.DataFrame, layers: list[dict], step: int) -> list[Finding]:
-    """Vanishing / exploding trends of dC/ds (going down) and activations (going up) at ``step``."""
+def _caveat(descs: list[dict]) -> str:
+    """A warning when the layers of a trend differ in kind or size (pooling, reshaping, widths)."""
+    kinds = sorted({d["kind"] for d in descs})
+    sizes = {int(np.prod(d["out_shape"][1:])) for d in descs if d.get("out_shape")}
+    if len(kinds) > 1 or len(sizes) > 1:
+        return (f" (caution: these layers differ in kind or size ({', '.join(kinds)}; {len(sizes)} sizes), so "
+                "pooling, fan-in and shape changes are part of the factor, not only the init)")
+    return ""
+
+
+def trend_findings(stats: pd.DataFrame, layers: list[dict], step: int, first: bool = True) -> list[Finding]:
+    """Vanishing / exploding trends of dC/ds (going down) and activations (going up) at ``step``;
+    ``first``: ``step`` is the first record (the fix names an init; later, the learning rate)."""
+    by_key = {d["layer"]: d for d in layers}
     weight_layers = [d["layer"] for d in layers if d["role"] == "layer"]
     acts = [d for d in layers if d["role"] == "act"]
     act_keys = [d["layer"] for d in acts]
     fix = _fix([d["kind"] for d in acts])
+    if not first:
+        fix = f"during training: check the learning rate and the init ({fix.removeprefix('try ')})"
     out: list[Finding] = []
     hidden = weight_layers[:-1] if len(weight_layers) >= 3 else weight_layers
     g = _std(stats, "grad_s", step, hidden)
@@ -137,13 +151,15 @@ def trend_findings(stats: pd.DataFrame, layers: list[dict], step: int) -> list[F
         f_up = fit_factor(g)
         down = 1 / f_up
         total = down ** (len(hidden) - 1)
-        span = f"from '{hidden[-1]}' to '{hidden[0]}': x{total:.3g} over {len(hidden) - 1} layers"
+        span = (f"from '{hidden[-1]}' to '{hidden[0]}': x{total:.3g} over {len(hidden) - 1} layers"
+                + _caveat([by_key[k] for k in hidden]))
         if total < 1 / TREND_LIMIT:
             out.append(Finding("vanishing", f"step {step}: dC/ds shrinks x{down:.2f} per layer going down ({span}): "
                                f"the lower layers get vanishing gradients; {fix}", hidden[0], down))
         elif total > TREND_LIMIT:
             out.append(Finding("exploding", f"step {step}: dC/ds grows x{down:.2f} per layer going down ({span}): "
-                               f"exploding gradients in the lower layers; {fix}, or smaller weights", hidden[0], down))
+                               f"exploding gradients in the lower layers; {fix}" + (", or smaller weights" if first else ""),
+                               hidden[0], down))
         else:
             out.append(Finding("healthy", f"step {step}: dC/ds x{down:.2f} per layer going down ({span}): "
                                "no vanishing or exploding trend", hidden[0], down))
@@ -151,13 +167,14 @@ def trend_findings(stats: pd.DataFrame, layers: list[dict], step: int) -> list[F
     if len(act_keys) >= 2 and np.isfinite(a).sum() >= 2:
         up = fit_factor(a)
         total = up ** (len(act_keys) - 1)
-        span = f"from '{act_keys[0]}' to '{act_keys[-1]}': x{total:.3g} over {len(act_keys) - 1} layers"
+        span = (f"from '{act_keys[0]}' to '{act_keys[-1]}': x{total:.3g} over {len(act_keys) - 1} layers"
+                + _caveat(acts))
         if total < 1 / TREND_LIMIT:
             out.append(Finding("vanishing", f"step {step}: activations shrink x{up:.2f} per layer going up ({span}): "
                                f"the upper layers see a vanishing signal; {fix}", act_keys[-1], up))
         elif total > TREND_LIMIT:
             out.append(Finding("exploding", f"step {step}: activations grow x{up:.2f} per layer going up ({span}); "
-                               f"{fix}, or smaller weights", act_keys[-1], up))
+                               f"{fix}" + (", or smaller weights" if first else ""), act_keys[-1], up))
         else:
             out.append(Finding("healthy", f"step {step}: activations x{up:.2f} per layer going up ({span}): "
                                "no vanishing or exploding trend", act_keys[-1], up))
@@ -219,7 +236,7 @@ def diagnose(stats: pd.DataFrame, layers: list[dict]) -> list[Finding]:
     at = [steps[0]] if len(steps) == 1 else [steps[0], steps[-1]]
     out = []
     for s in at:
-        out += trend_findings(stats, layers, s)
+        out += trend_findings(stats, layers, s, first=s == steps[0])
     out += share_findings(stats, layers)
     for s in at:
         out += grad_w_findings(stats, layers, s)
