@@ -139,3 +139,32 @@ def test_cli_bad_folder_one_line_exit_2(tmp_path):
     (tmp_path / "suite" / "run.json").write_text('{"name": "x"}')
     assert diagnose_main([str(tmp_path / "suite")]) == 2
     assert sorted(p.name for p in (tmp_path / "suite").iterdir()) == ["run.json"]  # nothing left behind
+
+
+def test_is_watch_run(tmp_path):
+    from glorot.diagnose import is_watch_run
+
+    path = run_rec(mlp(nn.Tanh, depth=2, width=8), tmp_path, "w", steps=1)
+    assert is_watch_run(path) and not is_watch_run(tmp_path) and not is_watch_run(tmp_path / "nope")
+
+
+def test_export_of_a_trainer_run_one_tensorboard_run_per_member(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from glorot.export import main as export_main
+    from glorot.nn import Member, StackedMLP
+    from glorot.record import Recorder
+
+    stack = StackedMLP([Member("tanh", "standard", 0.1, 0), Member("relu", "he", 0.1, 1)], 6, 8, 2, 3)
+    x, y = torch.randn(20, 6), torch.randint(0, 3, (20,))
+    rec = Recorder(stack, x, y, {"bins": 10})
+    rec.record(0)
+    rec.record(5)
+    rec.save(tmp_path / "run")
+    assert export_main([str(tmp_path / "run"), "--tensorboard", str(tmp_path / "tb")]) == 0
+    st = rec.tables()["stats"].query("member == 1 and signal == 'act' and layer == 2 and stat == 'std'")
+    ea = EventAccumulator(str(tmp_path / "tb" / "member1"))
+    ea.Reload()
+    np.testing.assert_allclose([e.value for e in ea.Scalars("act/2/std")], st.value, rtol=1e-6)
+    assert export_main([str(tmp_path / "nothing"), "--tensorboard", str(tmp_path / "tb2")]) == 2
+    assert not (tmp_path / "tb2").exists()

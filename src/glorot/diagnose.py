@@ -84,6 +84,14 @@ class Finding:
         return self.kind in ("vanishing", "exploding", "saturated", "dead")
 
 
+def is_watch_run(path: str | Path) -> bool:
+    """Whether ``path`` is a glorot.watch run folder (for ``glorot.plot`` to hand it over here)."""
+    try:
+        return json.loads((Path(path) / "run.json").read_text()).get("kind") == "watch"
+    except (OSError, json.JSONDecodeError, AttributeError):
+        return False
+
+
 def load_run(path: str | Path) -> WatchRun:
     """Read a watch run folder (run.json with ``kind: watch``, stats.parquet, hist.parquet, ...)."""
     path = Path(path)
