@@ -205,6 +205,37 @@ def record_schedule(total: int, every: int, early: int) -> list[int]:
     return sorted(s for s in steps if 0 <= s <= total)
 
 
+def data_range(v: Tensor) -> Tensor:
+    """The recorder's data-driven histogram range of each row of ``v`` [K, N] -> [K, 2] float64:
+    [0, max v] when no finite value is negative, else [-max|v|, +max|v|]; [-1, 1] (or [0, 1]) when
+    every finite value is 0. Public for :mod:`glorot.watch`; the same rule as :meth:`Recorder._reduce`."""
+    zero = torch.zeros((), dtype=v.dtype, device=v.device)
+    finite = torch.isfinite(v)
+    amax = torch.where(finite, v.abs(), zero).amax(1)
+    vmin = torch.where(finite, v, zero).amin(1)
+    amax = torch.where(amax > 0, amax, torch.ones_like(amax)).double()
+    lo = torch.where(vmin >= 0, torch.zeros_like(amax), -amax)
+    return torch.stack([lo, amax], 1)
+
+
+def histogram(v: Tensor, rng: Tensor, bins: int) -> tuple[Tensor, Tensor]:
+    """The recorder's normalized histogram of each row of ``v`` [K, N] on the ranges ``rng`` [K, 2]:
+    (density [K, bins] float64, share of values outside the range [K]). Values outside the range
+    are clamped into the edge bins, NaN is left out, a value on an edge goes to the upper bin (as
+    ``numpy.histogram``). Public for :mod:`glorot.watch`; the same rule as :meth:`Recorder._reduce`
+    (a test checks the two agree)."""
+    k, nb = v.shape[0], int(bins)
+    rng = rng.to(device=v.device, dtype=torch.float64)
+    lo, hi = rng[:, :1].to(v.dtype), rng[:, 1:].to(v.dtype)
+    f = (v - lo).mul_(nb).div_(hi - lo).clamp_(0, nb - 1).nan_to_num_(nan=nb)
+    idx = f.long() + torch.arange(k, device=v.device).unsqueeze(1) * (nb + 1)
+    counts = torch.bincount(idx.view(-1), minlength=k * (nb + 1)).view(k, nb + 1)[:, :nb]
+    n = counts.sum(1, keepdim=True).double()
+    width = (rng[:, 1:] - rng[:, :1]) / nb
+    n_out = (v < lo).to(v.dtype).sum(1) + (v > hi).to(v.dtype).sum(1)
+    return counts.double() / (n * width), n_out.double() / n.squeeze(1)
+
+
 @dataclass(frozen=True)
 class _Slot:
     layer: int  # 1-based; depth + 1 is the output layer
@@ -582,4 +613,5 @@ def record_once(model: StackedMLP, monitor_x: Tensor, monitor_y: Tensor, cfg=Non
     return rec.tables()
 
 
-__all__: Iterable[str] = ("Recorder", "record_schedule", "record_once", "percentiles", "SIGNALS", "STATS")
+__all__: Iterable[str] = ("Recorder", "record_schedule", "record_once", "percentiles", "data_range", "histogram",
+                          "SIGNALS", "STATS")

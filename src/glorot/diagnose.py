@@ -1,0 +1,400 @@
+"""The diagnosis of a :mod:`glorot.watch` run: figures in the paper's style and a short text.
+
+::
+
+    python -m glorot.diagnose runs/mynet                       # -> runs/mynet/diagnosis/
+    python -m glorot.diagnose runs/mynet --out /tmp/d --steps 0 500 3000 --tensorboard runs/tb
+
+writes ``diagnosis.md`` (the findings, per-layer tables, links to the figures) and the figures
+(:mod:`glorot.watch_figures`) into ``--out``, prints the findings, and with ``--tensorboard`` writes
+the records as TensorBoard events (:mod:`glorot.export`).
+
+What the findings say (each names the layer and the number):
+
+* **trend across depth**: the per-layer factor of the std of ``dC/ds`` going *down* (from the last
+  hidden layer towards the input; the output layer is left out: its dC/ds is softmax - onehot) and of
+  the activations going *up*, fitted as a geometric trend (least squares on log std against the layer
+  index). It is flagged as vanishing / exploding when the trend changes the std by more than x2 over the
+  stack, with a fix: Glorot's ``init=normalized`` (``torch.nn.init.xavier_uniform_``) for
+  tanh/sigmoid/softsign/linear networks, He's ``init=he`` (``torch.nn.init.kaiming_normal_``) for
+  rectifier networks. With standard init (PyTorch's ``nn.Linear`` default, U[-1/sqrt(n), 1/sqrt(n)]),
+  n Var[W] = 1/3 and the theory of Sec. 4.2 gives x0.58 per layer;
+* **saturation** (tanh, sigmoid, softsign, hardtanh): a layer with more than 10% of its values
+  saturated at some recorded step (the step and the share at init are given);
+* **dead units** (ReLU and other rectifiers): a layer with more than 10% of its units never positive
+  on the monitor set;
+* **weight gradients**: the spread of std(dC/dW) across the hidden layers (Eq. 14: equal under
+  normalized init), reported for information.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from glorot.watch_figures import (act_over_time, depth_profile, fit_factor, histograms_per_layer,
+                                  jacobian_over_time, std_over_time)
+
+log = logging.getLogger("glorot.diagnose")
+
+SATURATING = ("tanh", "sigmoid", "softsign", "hardtanh", "hardsigmoid")
+RECTIFIERS = ("relu", "relu6", "leaky_relu", "prelu", "gelu", "silu", "elu", "celu", "selu", "mish",
+              "hardswish", "softplus")
+#: a trend is flagged when it changes the std by more than this factor over the stack
+TREND_LIMIT = 2.0
+#: a layer is flagged when more than this share is saturated / dead
+SHARE_LIMIT = 0.10
+SAT_RULE = {"tanh": "|z| > 0.99", "sigmoid": "z < 0.01 or z > 0.99", "softsign": "|z| > 0.9",
+            "hardtanh": "at a bound", "hardsigmoid": "at a bound"}
+
+
+class BadRun(ValueError):
+    """The folder is not a readable glorot.watch run; the message says why."""
+
+
+@dataclass
+class WatchRun:
+    path: Path
+    info: dict
+    stats: pd.DataFrame
+    hist: pd.DataFrame
+    jacobian: pd.DataFrame
+
+    @property
+    def layers(self) -> list[dict]:
+        return self.info.get("layers", [])
+
+
+@dataclass
+class Finding:
+    kind: str  # vanishing | exploding | saturated | dead | healthy | info
+    text: str
+    layer: str | None = None
+    value: float = float("nan")
+
+    @property
+    def flagged(self) -> bool:
+        return self.kind in ("vanishing", "exploding", "saturated", "dead")
+
+
+def is_watch_run(path: str | Path) -> bool:
+    """Whether ``path`` is a glorot.watch run folder (for ``glorot.plot`` to hand it over here)."""
+    try:
+        return json.loads((Path(path) / "run.json").read_text()).get("kind") == "watch"
+    except (OSError, json.JSONDecodeError, AttributeError):
+        return False
+
+
+def load_run(path: str | Path) -> WatchRun:
+    """Read a watch run folder (run.json with ``kind: watch``, stats.parquet, hist.parquet, ...)."""
+    path = Path(path)
+    if not path.is_dir():
+        raise BadRun(f"no run folder at {path}")
+    pj = path / "run.json"
+    try:
+        info = json.loads(pj.read_text())
+    except FileNotFoundError:
+        raise BadRun(f"{path} has no run.json: not a glorot.watch run (write one with glorot.watch(...))") from None
+    except json.JSONDecodeError as e:
+        raise BadRun(f"{pj} is not valid JSON ({e})") from None
+    if info.get("kind") != "watch":
+        raise BadRun(f"{path} is not a glorot.watch run (run.json kind={info.get('kind')!r}); "
+                     "for the suite's own runs use python -m glorot.plot")
+    if not (path / "stats.parquet").exists():
+        raise BadRun(f"{path} has no stats.parquet: the watch recorded nothing (call w.maybe_record(step))")
+    from glorot.results import load  # noqa: PLC0415
+
+    r = load(path, tables=("stats", "hist", "jacobian"))
+    return WatchRun(path, info, r.stats, r.hist, r.jacobian)
+
+
+# --------------------------------------------------------------------------------------------
+# findings
+# --------------------------------------------------------------------------------------------
+
+
+def _fix(kinds: list[str]) -> str:
+    base = [k.partition(":")[0] for k in kinds]
+    if base and sum(k in RECTIFIERS for k in base) * 2 >= len(base):
+        return "try init=he (torch.nn.init.kaiming_normal_(w, nonlinearity='relu'))"
+    return "try init=normalized (torch.nn.init.xavier_uniform_)"
+
+
+def _std(stats: pd.DataFrame, signal: str, step: int, keys: list[str]) -> np.ndarray:
+    s = stats[(stats.signal == signal) & (stats.stat == "std") & (stats.step == step)].set_index("layer").value
+    return s.reindex(keys).to_numpy(dtype=float)
+
+
+def _caveat(descs: list[dict]) -> str:
+    """A warning when the layers of a trend differ in kind or size (pooling, reshaping, widths)."""
+    kinds = sorted({d["kind"] for d in descs})
+    sizes = {int(np.prod(d["out_shape"][1:])) for d in descs if d.get("out_shape")}
+    if len(kinds) > 1 or len(sizes) > 1:
+        return (f" (caution: these layers differ in kind or size ({', '.join(kinds)}; {len(sizes)} sizes), so "
+                "pooling, fan-in and shape changes are part of the factor, not only the init)")
+    return ""
+
+
+def trend_findings(stats: pd.DataFrame, layers: list[dict], step: int, first: bool = True) -> list[Finding]:
+    """Vanishing / exploding trends of dC/ds (going down) and activations (going up) at ``step``;
+    ``first``: ``step`` is the first record (the fix names an init; later, the learning rate)."""
+    by_key = {d["layer"]: d for d in layers}
+    weight_layers = [d["layer"] for d in layers if d["role"] == "layer"]
+    acts = [d for d in layers if d["role"] == "act"]
+    act_keys = [d["layer"] for d in acts]
+    fix = _fix([d["kind"] for d in acts])
+    if not first:
+        fix = f"during training: check the learning rate and the init ({fix.removeprefix('try ')})"
+    out: list[Finding] = []
+    hidden = weight_layers[:-1] if len(weight_layers) >= 3 else weight_layers
+    g = _std(stats, "grad_s", step, hidden)
+    if len(hidden) >= 2 and np.isfinite(g).sum() >= 2:
+        f_up = fit_factor(g)
+        down = 1 / f_up
+        total = down ** (len(hidden) - 1)
+        span = (f"from '{hidden[-1]}' to '{hidden[0]}': x{total:.3g} over {len(hidden) - 1} layers"
+                + _caveat([by_key[k] for k in hidden]))
+        if total < 1 / TREND_LIMIT:
+            out.append(Finding("vanishing", f"step {step}: dC/ds shrinks x{down:.2f} per layer going down ({span}): "
+                               f"the lower layers get vanishing gradients; {fix}", hidden[0], down))
+        elif total > TREND_LIMIT:
+            out.append(Finding("exploding", f"step {step}: dC/ds grows x{down:.2f} per layer going down ({span}): "
+                               f"exploding gradients in the lower layers; {fix}" + (", or smaller weights" if first else ""),
+                               hidden[0], down))
+        else:
+            out.append(Finding("healthy", f"step {step}: dC/ds x{down:.2f} per layer going down ({span}): "
+                               "no vanishing or exploding trend", hidden[0], down))
+    a = _std(stats, "act", step, act_keys)
+    if len(act_keys) >= 2 and np.isfinite(a).sum() >= 2:
+        up = fit_factor(a)
+        total = up ** (len(act_keys) - 1)
+        span = (f"from '{act_keys[0]}' to '{act_keys[-1]}': x{total:.3g} over {len(act_keys) - 1} layers"
+                + _caveat(acts))
+        if total < 1 / TREND_LIMIT:
+            out.append(Finding("vanishing", f"step {step}: activations shrink x{up:.2f} per layer going up ({span}): "
+                               f"the upper layers see a vanishing signal; {fix}", act_keys[-1], up))
+        elif total > TREND_LIMIT:
+            out.append(Finding("exploding", f"step {step}: activations grow x{up:.2f} per layer going up ({span}); "
+                               f"{fix}" + (", or smaller weights" if first else ""), act_keys[-1], up))
+        else:
+            out.append(Finding("healthy", f"step {step}: activations x{up:.2f} per layer going up ({span}): "
+                               "no vanishing or exploding trend", act_keys[-1], up))
+    return out
+
+
+def share_findings(stats: pd.DataFrame, layers: list[dict]) -> list[Finding]:
+    """Saturated (tanh/sigmoid/softsign/...) and dead (rectifier) layers at any recorded step."""
+    out = []
+    first = stats.step.min()
+    for d in layers:
+        if d["role"] != "act":
+            continue
+        base = d["kind"].partition(":")[0]
+        stat = "sat" if base in SATURATING else "dead" if base in RECTIFIERS else None
+        if stat is None:
+            continue
+        s = stats[(stats.layer == d["layer"]) & (stats.signal == "act") & (stats.stat == stat)]
+        s = s.dropna(subset=["value"]).sort_values("step")
+        if s.empty:
+            continue
+        peak = s.loc[s.value.idxmax()]
+        init = float(s[s.step == first].value.iloc[0]) if (s.step == first).any() else float("nan")
+        if peak.value > SHARE_LIMIT:
+            if stat == "sat":
+                hint = ("sigmoid's non-zero mean drives the top layers into saturation (Fig. 2): prefer tanh or "
+                        "softsign" if base == "sigmoid" else "try init=normalized, a smaller learning rate, or "
+                        "softsign (saturates more gently, Fig. 4)")
+                out.append(Finding("saturated", f"layer '{d['layer']}' ({d['kind']}): {peak.value:.0%} of its values "
+                                   f"saturated ({SAT_RULE.get(base, '')}) at step {int(peak.step)} ({init:.0%} at "
+                                   f"init): {hint}", d["layer"], float(peak.value)))
+            else:
+                out.append(Finding("dead", f"layer '{d['layer']}' ({d['kind']}): {peak.value:.0%} of its units dead "
+                                   f"(never positive on the monitor set) at step {int(peak.step)} ({init:.0%} at "
+                                   "init): try init=he, a smaller learning rate, or LeakyReLU", d["layer"],
+                                   float(peak.value)))
+    return out
+
+
+def grad_w_findings(stats: pd.DataFrame, layers: list[dict], step: int) -> list[Finding]:
+    weight_layers = [d["layer"] for d in layers if d["role"] == "layer"]
+    hidden = weight_layers[:-1] if len(weight_layers) >= 3 else weight_layers
+    g = pd.Series(_std(stats, "grad_w", step, hidden), index=hidden).dropna()
+    g = g[g > 0]
+    if len(g) < 2:
+        return []
+    ratio = g.max() / g.min()
+    return [Finding("info", f"step {step}: std(dC/dW) varies x{ratio:.2f} across the hidden layers (largest "
+                    f"'{g.idxmax()}' {g.max():.3g}, smallest '{g.idxmin()}' {g.min():.3g}; Eq. 14: equal "
+                    "under normalized init)", str(g.idxmax()), float(ratio))]
+
+
+def diagnose(stats: pd.DataFrame, layers: list[dict]) -> list[Finding]:
+    """Every finding of a run: trends at the first and the last recorded step, saturated and dead
+    layers, the weight-gradient spread."""
+    steps = sorted(stats.step.unique())
+    if not steps:
+        return []
+    at = [steps[0]] if len(steps) == 1 else [steps[0], steps[-1]]
+    out = []
+    for s in at:
+        out += trend_findings(stats, layers, s, first=s == steps[0])
+    out += share_findings(stats, layers)
+    for s in at:
+        out += grad_w_findings(stats, layers, s)
+    return out
+
+
+def layer_table(stats: pd.DataFrame, layers: list[dict], step: int) -> str:
+    """Markdown tables at ``step``: weight layers (std of s, dC/ds, dC/dW; ratios to the first
+    layer) and activations (std of z, ratio to the first, saturated / dead share)."""
+    st = stats[stats.step == step].pivot_table(index=["layer", "signal"], columns="stat", values="value")
+
+    def get(k, sig, stat):
+        try:
+            return float(st.loc[(k, sig), stat])
+        except KeyError:
+            return float("nan")
+
+    wl = [d for d in layers if d["role"] == "layer"]
+    acts = [d for d in layers if d["role"] == "act"]
+    rows = ["| layer | kind | std s | std dC/ds | dC/ds / first | std dC/dW |", "|---|---|---|---|---|---|"]
+    g0 = get(wl[0]["layer"], "grad_s", "std") if wl else float("nan")
+    for d in wl:
+        g = get(d["layer"], "grad_s", "std")
+        rows.append(f"| {d['layer']} | {d['kind']} | {get(d['layer'], 'pre', 'std'):.3g} | {g:.3g} | {g / g0:.3g} | "
+                    f"{get(d['layer'], 'grad_w', 'std'):.3g} |")
+    rows += ["", "| activation | kind | std z | std z / first | saturated | dead |", "|---|---|---|---|---|---|"]
+    a0 = get(acts[0]["layer"], "act", "std") if acts else float("nan")
+    for d in acts:
+        a = get(d["layer"], "act", "std")
+        sat, dead = get(d["layer"], "act", "sat"), get(d["layer"], "act", "dead")
+        fmt = lambda v: "" if np.isnan(v) else f"{v:.1%}"  # noqa: E731
+        rows.append(f"| {d['layer']} | {d['kind']} | {a:.3g} | {a / a0:.3g} | {fmt(sat)} | {fmt(dead)} |")
+    return "\n".join(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# the report
+# --------------------------------------------------------------------------------------------
+
+
+def pick_steps(steps: list[int], n: int = 3) -> list[int]:
+    """Init, the last step and up to n - 2 steps between, evenly spaced on a log scale."""
+    steps = sorted(int(s) for s in steps)
+    if len(steps) <= n:
+        return steps
+    out = {steps[0], steps[-1]}
+    pos = [s for s in steps if s > 0]
+    for t in np.geomspace(max(pos[0], 1), pos[-1], n)[1:-1]:
+        out.add(min(pos, key=lambda s: abs(np.log(s) - np.log(t))))
+    return sorted(out)
+
+
+def output_layers(layers: list[dict]) -> list[str]:
+    """The last weight layer (the output layer, left out of trends) when there are three or more."""
+    wl = [d["layer"] for d in layers if d["role"] == "layer"]
+    return wl[-1:] if len(wl) >= 3 else []
+
+
+def _xlim(stats: pd.DataFrame, signal: str, steps: list[int], exclude) -> float | None:
+    """1.5 x the largest 98th percentile of |v| over the drawn layers and steps: the histograms'
+    tails (and the clamped edge bins) stay out of the way of the bulk."""
+    s = stats[(stats.signal == signal) & (stats.stat == "p98_abs") & stats.step.isin(steps)
+              & ~stats.layer.isin(list(exclude))].value
+    return float(1.5 * s.max()) if len(s) else None
+
+
+def figures(run: WatchRun, out: Path, steps: list[int]) -> list[Path]:
+    layers = run.layers
+    top = output_layers(layers)
+    made = [
+        histograms_per_layer(run.hist, layers, "act", steps, out / "act_hist",
+                             "Activation values per layer (Figs. 3, 4, 6)"),
+        histograms_per_layer(run.hist, layers, "grad_s", steps, out / "grad_s_hist",
+                             "Back-propagated gradients dC/ds per hidden layer (Fig. 7)", exclude=top,
+                             xlim=_xlim(run.stats, "grad_s", steps, top)),
+        histograms_per_layer(run.hist, layers, "grad_w", steps, out / "grad_w_hist",
+                             "Weight gradients dC/dW per hidden layer (Fig. 8)", exclude=top,
+                             xlim=_xlim(run.stats, "grad_w", steps, top)),
+        depth_profile(run.stats, layers, out / "depth_profile", [steps[0], steps[-1]] if len(steps) > 1 else steps,
+                      exclude=top),
+        std_over_time(run.stats, layers, out / "std_over_time"),
+        act_over_time(run.stats, layers, out / "act_over_time"),
+        jacobian_over_time(run.jacobian, out / "jacobian"),
+    ]
+    return [p for p in made if p is not None]
+
+
+def report(run: WatchRun, out: str | Path | None = None, steps: list[int] | None = None) -> tuple[Path, list[Finding]]:
+    """Draw the figures and write ``diagnosis.md`` into ``out`` (default ``<run>/diagnosis``)."""
+    from glorot.files import write_text  # noqa: PLC0415
+
+    out = Path(out) if out is not None else run.path / "diagnosis"
+    recorded = sorted(int(s) for s in run.stats.step.unique())
+    if steps:
+        bad = [s for s in steps if s not in recorded]
+        if bad:
+            raise BadRun(f"--steps {bad} not recorded; recorded steps: {', '.join(map(str, recorded))}")
+    steps = sorted(steps) if steps else pick_steps(recorded)
+    found = diagnose(run.stats, run.layers)
+    out.mkdir(parents=True, exist_ok=True)
+    figs = figures(run, out, steps)
+    info = run.info
+    lines = [f"# Diagnosis of {info.get('name') or run.path.name} ({info.get('model')}, "
+             f"{info.get('n_params', 0):,} parameters)", "",
+             f"Recorded by glorot.watch on {info.get('monitor_size')} monitor examples, mode "
+             f"{info.get('mode')}, at steps {', '.join(map(str, recorded))}.", "", "## Findings", ""]
+    flagged = [f for f in found if f.flagged]
+    if not flagged:
+        lines.append("- Nothing flagged.")
+    lines += [f"- **{f.kind}**: {f.text}" if f.flagged else f"- {f.text}" for f in found]
+    for s in ([recorded[0], recorded[-1]] if len(recorded) > 1 else recorded):
+        lines += ["", f"## Per layer at step {s}", "", layer_table(run.stats, run.layers, s)]
+    lines += ["", "## Figures", ""] + [f"![{p.stem}]({p.name})" for p in figs]
+    write_text(out / "diagnosis.md", "\n".join(lines) + "\n")
+    return out, found
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m glorot.diagnose",
+                                description="Figures and a per-layer diagnosis of a glorot.watch run folder.")
+    p.add_argument("run", help="the run folder written by glorot.watch(..., out=RUN)")
+    p.add_argument("--out", default=None, help="where to write diagnosis.md and the figures (default RUN/diagnosis)")
+    p.add_argument("--steps", type=int, nargs="+", default=None,
+                   help="recorded steps to draw the histograms at (default: init, last and one between)")
+    p.add_argument("--tensorboard", default=None, metavar="DIR", help="also write TensorBoard events into DIR")
+    a = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        run = load_run(a.run)
+        if a.tensorboard:
+            from glorot.export import check_tensorboard  # noqa: PLC0415
+
+            check_tensorboard()
+        out, found = report(run, a.out, a.steps)
+        if a.tensorboard:
+            from glorot.export import export_tensorboard  # noqa: PLC0415
+
+            n = export_tensorboard(run.path, a.tensorboard)
+            print(f"TensorBoard: {n['scalars']} scalars, {n['histograms']} histograms -> {a.tensorboard}")
+    except BadRun as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except ImportError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    for f in found:
+        print(("! " if f.flagged else "  ") + f.text)
+    print(f"wrote {out / 'diagnosis.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

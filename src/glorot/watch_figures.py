@@ -1,0 +1,207 @@
+"""Figures of a :mod:`glorot.watch` run, in the paper's style, drawn from its recorded tables.
+
+Every function takes the frames of one run (``stats`` / ``hist`` as written by
+:meth:`glorot.watch.Watch.save`, one member), the run's ``layers`` list from run.json, and a path
+stem; it writes ``<stem>.png`` and returns the path. Curves are coloured by depth (dark: first
+layer, light: last), as the paper's per-layer figures.
+
+* :func:`histograms_per_layer` (Figs. 3, 4, 6, 7): normalized histograms of one signal, one curve
+  per layer, one panel per chosen step (init and later);
+* :func:`std_over_time` (Figs. 2, 9 and 10's question): std of act, dC/ds and dC/dW per layer over training;
+* :func:`act_over_time` (Fig. 2): mean and the 2-98 percentile band of each activation layer over training;
+* :func:`depth_profile` (Sec. 4.2's argument): std of act and dC/ds against depth at init and at the
+  last step, with the fitted per-layer factor (the number the diagnosis reports);
+* :func:`jacobian_over_time` (Sec. 4.2.1): mean singular value of the layer Jacobians.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+LABELS = {"act": "activation value z", "pre": "s (pre-activation)", "grad_s": "back-propagated gradient dC/ds",
+          "grad_w": "weight gradient dC/dW", "weight": "weight W"}
+SHORT = {"act": "act", "pre": "s", "grad_s": "dC/ds", "grad_w": "dC/dW", "weight": "W"}
+
+
+def _kinds(layers: list[dict]) -> dict[str, str]:
+    return {d["layer"]: d["kind"] for d in layers}
+
+
+def _colors(keys: list[str]):
+    cmap = plt.get_cmap("viridis")
+    n = max(len(keys) - 1, 1)
+    return {k: cmap(0.9 * i / n) for i, k in enumerate(keys)}
+
+
+def _order(df: pd.DataFrame) -> list[str]:
+    """Layer names in depth order."""
+    return list(df.drop_duplicates("layer").sort_values("depth").layer)
+
+
+def _save(fig, stem: Path) -> Path:
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    path = stem.with_suffix(".png")
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def _legend(ax, n: int):
+    if n <= 12:
+        ax.legend(fontsize=7, frameon=False)
+    else:
+        ax.text(0.99, 0.98, f"{n} layers, dark = first", transform=ax.transAxes, ha="right", va="top", fontsize=7)
+
+
+def histograms_per_layer(hist: pd.DataFrame, layers: list[dict], signal: str, steps: list[int], stem,
+                         title: str = "", exclude=(), xlim: float | None = None) -> Path | None:
+    """One panel per step, one normalized histogram per layer (x: value, y: density), without the
+    layers in ``exclude``; ``xlim``: show [-xlim, xlim] (or [0, xlim] for non-negative values)."""
+    h = hist[(hist.signal == signal) & ~hist.layer.isin(list(exclude))]
+    if h.empty:
+        return None
+    keys = _order(h)
+    col = _colors(keys)
+    kinds = _kinds(layers)
+    fig, axes = plt.subplots(1, len(steps), figsize=(4.2 * len(steps), 3.2), squeeze=False, sharey=False)
+    for ax, step in zip(axes[0], steps):
+        hs = h[h.step == step]
+        for k in keys:
+            d = hs[hs.layer == k]
+            if d.empty or not np.isfinite(d.density).any():
+                continue
+            mid = (d.bin_lo.to_numpy() + d.bin_hi.to_numpy()) / 2
+            ax.plot(mid, d.density.to_numpy(), color=col[k], lw=1.2, label=f"{k} ({kinds.get(k, '?')})")
+        if xlim is not None and np.isfinite(xlim) and xlim > 0:
+            ax.set_xlim(0 if (h.bin_lo >= 0).all() else -xlim, xlim)
+        ax.set_title(f"step {step}" + (" (init)" if step == min(h.step) else ""), fontsize=9)
+        ax.set_xlabel(LABELS[signal], fontsize=8)
+        ax.tick_params(which="both", labelsize=7)
+    axes[0][0].set_ylabel("density", fontsize=8)
+    _legend(axes[0][-1], len(keys))
+    fig.suptitle(title or f"{LABELS[signal]}: normalized histogram per layer", fontsize=10)
+    return _save(fig, stem)
+
+
+def std_over_time(stats: pd.DataFrame, layers: list[dict], stem, signals=("act", "grad_s", "grad_w")) -> Path | None:
+    """Std of each signal per layer against the training step (log y)."""
+    st = stats[(stats.stat == "std") & stats.signal.isin(signals)]
+    sigs = [s for s in signals if (st.signal == s).any()]
+    if not sigs:
+        return None
+    fig, axes = plt.subplots(1, len(sigs), figsize=(4.6 * len(sigs), 3.2), squeeze=False, layout="constrained")
+    for ax, sig in zip(axes[0], sigs):
+        d = st[st.signal == sig]
+        keys = _order(d)
+        col = _colors(keys)
+        for k in keys:
+            e = d[d.layer == k].sort_values("step")
+            ax.plot(e.step, e.value, color=col[k], lw=1.2, marker=".", ms=3, label=k)
+        ax.set_yscale("log")
+        ax.set_xscale("symlog", linthresh=1)
+        ax.set_xlim(left=0)
+        ax.set_title(f"std of {SHORT[sig]} per layer", fontsize=9)
+        ax.set_xlabel("update step", fontsize=8)
+        ax.tick_params(which="both", labelsize=7)
+        _legend(ax, len(keys))
+    fig.suptitle("Spread of activations and gradients over training", fontsize=10)
+    return _save(fig, stem)
+
+
+def act_over_time(stats: pd.DataFrame, layers: list[dict], stem) -> Path | None:
+    """Fig. 2's view: mean (line) and 2-98 percentile band of each activation layer over training."""
+    st = stats[stats.signal == "act"]
+    if st.empty:
+        return None
+    w = st.pivot_table(index=["layer", "depth", "step"], columns="stat", values="value").reset_index()
+    keys = _order(w)
+    col = _colors(keys)
+    kinds = _kinds(layers)
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    for k in keys:
+        e = w[w.layer == k].sort_values("step")
+        ax.plot(e.step, e["mean"], color=col[k], lw=1.3, label=f"{k} ({kinds.get(k, '?')})")
+        ax.fill_between(e.step, e["p02"], e["p98"], color=col[k], alpha=0.12)
+    ax.set_xscale("symlog", linthresh=1)
+    ax.set_xlim(left=0)
+    ax.set_xlabel("update step", fontsize=8)
+    ax.set_ylabel("activation: mean, 2-98 percentiles", fontsize=8)
+    ax.tick_params(which="both", labelsize=7)
+    _legend(ax, len(keys))
+    fig.suptitle("Activation values per layer over training (Fig. 2 style)", fontsize=10)
+    return _save(fig, stem)
+
+
+def fit_factor(values) -> float:
+    """The per-layer factor of a geometric trend: exp of the least-squares slope of log(values)
+    against the layer index (nan with fewer than two positive finite values)."""
+    v = np.asarray(values, dtype=float)
+    ok = np.isfinite(v) & (v > 0)
+    if ok.sum() < 2:
+        return float("nan")
+    i = np.arange(len(v))[ok]
+    return float(np.exp(np.polyfit(i, np.log(v[ok]), 1)[0]))
+
+
+def depth_profile(stats: pd.DataFrame, layers: list[dict], stem, steps: list[int], exclude=()) -> Path | None:
+    """Std of act and dC/ds against depth at the given steps (log y), with the factor fitted without
+    the layers in ``exclude`` (the output layer, drawn hollow)."""
+    st = stats[(stats.stat == "std") & stats.signal.isin(["act", "grad_s"])]
+    if st.empty:
+        return None
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.3), squeeze=False)
+    for ax, sig in zip(axes[0], ("act", "grad_s")):
+        d = st[st.signal == sig]
+        keys = _order(d)
+        for j, step in enumerate(steps):
+            e = d[d.step == step].set_index("layer").reindex(keys)
+            fit = [k for k in keys if k not in exclude]
+            f = fit_factor(e.value.reindex(fit).to_numpy())
+            c = plt.get_cmap("plasma")(0.8 * j / max(len(steps) - 1, 1))
+            xs = np.arange(1, len(keys) + 1)
+            inner = np.array([k not in exclude for k in keys])
+            ax.plot(xs[inner], e.value.to_numpy()[inner], marker="o", ms=3, color=c,
+                    label=f"step {step}: x{f:.2f} per layer")
+            if (~inner).any():
+                ax.plot(xs[~inner], e.value.to_numpy()[~inner], marker="o", ms=5, mfc="none", ls="none", color=c,
+                        label="output layer (not fitted)" if j == 0 else None)
+        ax.set_yscale("log")
+        ax.set_xticks(range(1, len(keys) + 1))
+        ax.set_xticklabels(keys, rotation=60 if len(keys) > 6 else 0, fontsize=6 if len(keys) > 12 else 7)
+        ax.set_title(f"std of {SHORT[sig]} by depth (input -> output)", fontsize=9)
+        ax.tick_params(axis="y", labelsize=7)
+        ax.legend(fontsize=7, frameon=False)
+    fig.suptitle("Depth profile: a straight line on this log scale is a geometric trend", fontsize=10)
+    return _save(fig, stem)
+
+
+def jacobian_over_time(jac: pd.DataFrame, stem) -> Path | None:
+    if jac is None or jac.empty:
+        return None
+    keys = _order(jac)
+    col = _colors(keys)
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    for k in keys:
+        e = jac[jac.layer == k].sort_values("step")
+        ax.plot(e.step, e.sv_mean, color=col[k], marker=".", label=f"{k}: mean singular value")
+        ax.fill_between(e.step, e.sv_mean - e.sv_std, e.sv_mean + e.sv_std, color=col[k], alpha=0.12)
+    ax.axhline(1.0, color="0.5", lw=0.8, ls=":")
+    ax.set_xscale("symlog", linthresh=1)
+    ax.set_xlim(left=0)
+    ax.set_xlabel("update step", fontsize=8)
+    ax.tick_params(which="both", labelsize=7)
+    _legend(ax, len(keys))
+    fig.suptitle("Singular values of the layer Jacobians dz(l+1)/dz(l) (Sec. 4.2.1)", fontsize=10)
+    return _save(fig, stem)
+
+
+__all__ = ("histograms_per_layer", "std_over_time", "act_over_time", "depth_profile", "jacobian_over_time",
+           "fit_factor")
