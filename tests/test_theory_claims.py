@@ -56,8 +56,8 @@ def test_compare_on_recorded_runs(runs, comp):
     explicit = TC.compare(relu, q0=inp["monitor"], q0_init=inp["train"], n_in=784, n_out=10)
     pd.testing.assert_frame_equal(explicit.reset_index(drop=True),
                                   comp[comp.activation == "relu"].reset_index(drop=True))
-    # one row per (activation, init, layer 1..31, signal), 1 seed at smoke
-    assert len(comp) == len(ACTS) * len(TC.INITS) * (30 * 3 + 2)
+    # one row per (activation, init, layer, signal), 1 seed at smoke; the config records act and grad_s
+    assert len(comp) == len(ACTS) * len(TC.INITS) * (30 + 31)  # act: hidden layers; grad_s: + output
     assert (comp.n == 1).all()
     # the error column is what it says
     np.testing.assert_allclose(comp.ln_err, np.log(comp.measured / comp.predicted))
@@ -72,7 +72,7 @@ def test_depth30_verdicts_from_data(runs, comp):
     rows = TC.depth30_verdicts(runs.stats, comp=comp)
     df = pd.DataFrame(rows, columns=COLUMNS)
     assert set(df.verdict) <= set(VERDICTS)
-    assert df.figure.iloc[0] == "depth30" and len(df) == 1 + len(ACTS) * len(TC.INITS) * 3
+    assert df.figure.iloc[0] == "depth30" and len(df) == 1 + len(ACTS) * len(TC.INITS) * 2
     r = TC.log_ratios(comp).set_index(["activation", "init", "signal"])
     # every cell's verdict follows the stated rule from its own numbers
     for x in df.iloc[1:].itertuples():
@@ -126,3 +126,16 @@ def test_draw_predicted_on_an_existing_axis(runs, comp):
 
 def test_empty_frames():
     assert TC.depth30_verdicts(pd.DataFrame(columns=["member", "step", "layer", "signal", "stat", "value", *TC.KEYS]))[0]["verdict"] == "missing"
+
+
+def test_theory_rows_for_any_at_init_figure(runs, comp):
+    rows = TC.theory_rows(runs.stats, "relu30", comp=comp[comp.activation == "relu"])
+    assert sorted(r["figure"] for r in rows) == sorted(f"relu30:theory:relu/{i}" for i in TC.INITS)
+    for r in rows:  # the rule, from the row's own numbers
+        g = comp[(comp.activation == "relu") & (comp.init == r["figure"].split("/")[-1]) & (comp.layer <= 30)]
+        ok = (g.ln_err.abs() <= TC.layer_tolerance(g.layer, 64)).all()
+        assert r["verdict"] == (REPRODUCED if ok else NOT), r
+        assert "worst layer" in r["value"] and "n=1" in r["value"]
+    bad = comp.copy()
+    bad["predicted"] *= 3.0  # a theory off by 3x everywhere fails at layer 1's tolerance (0.45 at width 64)
+    assert all(r["verdict"] == NOT for r in TC.theory_rows(runs.stats, "x", comp=bad))

@@ -316,3 +316,63 @@ def depth30_layers_figure(stats: pd.DataFrame, comp: pd.DataFrame | None = None,
                  + (f"\n{caption}" if caption else ""), fontsize=10)
     fig.tight_layout()
     return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Any at-init figure: one measured-vs-predicted row per (activation, init)
+# --------------------------------------------------------------------------------------------
+
+
+def layer_tolerance(layer, width) -> np.ndarray:
+    """Per-layer tolerance on |ln(measured / predicted std)| at hidden layer l: the depth-30 rule with
+    the l layers of finite-width wander up to it (``1.5 sqrt(5 l / n) + 0.05``, module docstring)."""
+    return SIGMAS * 0.5 * np.sqrt(KAPPA * np.asarray(layer, float) / np.asarray(width, float)) + FLOOR
+
+
+#: schemes for which the theory's assumptions (iid zero-mean weights) do not hold
+NOT_ZERO_MEAN = ("constant",)
+
+
+def theory_rows(stats: pd.DataFrame, fig: str, signals=("act", "grad_s"), comp: pd.DataFrame | None = None,
+                **kw) -> list[dict]:
+    """For any at-init experiment (init_tanh's Figs. 6-8, init_relu, relu30, the pitfalls): one verdict
+    row per (activation, init): the largest |ln(measured / predicted std)| over hidden layers and
+    ``signals``, reproduced if every layer is within :func:`layer_tolerance`, not reproduced otherwise;
+    inconclusive where a std is below TINY or not finite (zeros init, float32 underflow), and for
+    inits the theory does not cover (a constant, non-zero-mean init). ``fig`` names the rows
+    (``f"{fig}:theory:<activation>/<init>"``)."""
+    from glorot.nn import split_spec  # noqa: PLC0415
+    from glorot.verdicts import INCONCLUSIVE, NOT, REPRODUCED, missing, row  # noqa: PLC0415
+
+    comp = compare(stats, **kw) if comp is None else comp
+    c = comp[comp.signal.isin(list(signals)) & (comp.layer <= comp.depth)]
+    if c.empty:
+        return [missing(f"{fig}:theory", f"no {'/'.join(signals)} std statistics at init")]
+    rows = []
+    for (act, init, depth, width), g in c.groupby(KEYS, sort=False):
+        tol = layer_tolerance(g.layer, width)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            e = np.log(g.measured.to_numpy(float) / g.predicted.to_numpy(float))
+        bad_input = split_spec(init)[0] in NOT_ZERO_MEAN
+        tiny = (~np.isfinite(e)) | (g.measured.to_numpy() < TINY) | (g.predicted.to_numpy() < TINY)
+        ok = ~tiny
+        parts = []
+        for sig in signals:
+            m = (g.signal == sig).to_numpy() & ok
+            if m.any():
+                j = int(np.argmax(np.abs(e[m])))
+                parts.append(f"{sig}: worst layer {int(g.layer.to_numpy()[m][j])} ln(meas/pred) {e[m][j]:+.3f} "
+                             f"(tol {tol[m][j]:.2f}), mean {np.mean(e[m]):+.3f}")
+        if bad_input or not ok.any():
+            v = INCONCLUSIVE
+        else:
+            v = REPRODUCED if np.all(np.abs(e[ok]) <= tol[ok]) else NOT
+        value = "; ".join(parts) + f"; n={int(g.n.min())}"
+        if bad_input:
+            value += "; a constant init is not zero-mean: outside the theory"
+        elif tiny.any():
+            value += f"; {int(tiny.sum())} layer(s) with std < {TINY:g} or not finite left out"
+        rows.append(row(f"{fig}:theory:{act}/{init}",
+                        f"measured vs mean-field std per hidden layer at init ({'/'.join(signals)}), {depth}x{width}",
+                        value, "mean-field prediction (glorot.theory)", v, claim=CLAIM))
+    return rows
