@@ -127,3 +127,123 @@ def test_unknown_names_are_refused():
         init_weight("glorot", 3, 3, 0, 1)
     assert set(INITS) >= {"standard", "normalized", "xavier_normal", "he", "he_fan_out", "lecun",
                           "orthogonal", "zeros", "normal"}
+
+
+# --------------------------------------------------------------------------------------------
+# The modern activations (gelu, silu, elu, selu) and init=critical (issue 14)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec", ["gelu", "silu", "elu", "elu:0.5", "selu"])
+def test_new_activation_derivatives_including_the_kink(spec):
+    # dense grid through 0 (where elu/selu's f' has its kink) and far tails
+    a = get_activation(spec)
+    s = torch.cat([torch.linspace(-30, 30, 601), torch.tensor([0.0, 1e-9, -1e-9])]).double().requires_grad_()
+    z = a.fn(s)
+    (g,) = torch.autograd.grad(z.sum(), s)
+    assert torch.allclose(a.grad(s.detach(), z.detach()), g, atol=1e-12, rtol=0), spec
+
+
+def test_new_activations_stack_equals_separate_sequential_models():
+    """As test_stack_equals_separate_sequential_models, for the new activations and init=critical."""
+    torch.manual_seed(1)
+    members = [Member("gelu", "normalized", 0.05, 0), Member("silu", "he", 0.1, 1),
+               Member("elu", "lecun", 0.05, 2), Member("selu", "lecun", 0.02, 3),
+               Member("tanh", "critical", 0.05, 4), Member("gelu", "critical:0.5", 0.05, 5)]
+    n, n_in, n_cls, b, steps = 300, 12, 5, 10, 35
+    x = torch.randn(n, n_in, dtype=torch.float64)
+    y = torch.randint(0, n_cls, (n,))
+    stack = StackedMLP(members, n_in, 16, 3, n_cls, dtype=torch.float64, q0=1.0)
+    plain = [sequential_from_stack(stack, k) for k in range(len(members))]
+    opts = [torch.optim.SGD(p.parameters(), lr=m.lr) for p, m in zip(plain, members)]
+    sampler = BatchSampler([m.seed for m in members], n, b, "cpu")
+    alive = torch.ones(len(members), dtype=torch.bool)
+    for step in range(steps):
+        idx = sampler.indices(step)
+        stack.sgd_step(x[idx], y[idx], alive)
+        for k, (p, opt) in enumerate(zip(plain, opts)):
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(p(x[idx[k]]), y[idx[k]]).backward()
+            opt.step()
+    assert alive.all()
+    for k, p in enumerate(plain):
+        linears = [m for m in p if isinstance(m, torch.nn.Linear)]
+        for lin, slin in zip(linears, stack.linears):
+            assert torch.allclose(slin.weight[k], lin.weight, atol=1e-12, rtol=0), members[k]
+        assert torch.allclose(stack(x[:7])[k], p(x[:7]), atol=1e-12)
+
+
+def test_critical_init_variances_and_errors():
+    from glorot.theory import critical_sigma_w2
+
+    # relu: chi = 1 is He's 2/n at every layer, so the draws are bit-identical to init=he
+    for layer, (n_out, n_in) in enumerate([(300, 784), (300, 300), (10, 300)], start=1):
+        assert torch.equal(init_weight("critical", n_out, n_in, 3, layer, "relu", 0.1),
+                           init_weight("he", n_out, n_in, 3, layer))
+    # tanh: Var[W] = sigma_w2[l] / n_in with the propagated q; the sample variance of 1e6 draws
+    # within 1% (> 7 standard errors, see test_init_variance_matches_formula)
+    sw = critical_sigma_w2("tanh", 0.1, 3)
+    for layer in (1, 3):
+        w = init_weight("critical", 1000, 1000, 0, layer, "tanh", 0.1)
+        assert w.var().item() == pytest.approx(sw[layer - 1] / 1000, rel=0.01)
+        assert init_variance("critical", 1000, 1000, layer=layer, activation="tanh", q0=0.1) == sw[layer - 1] / 1000
+    assert torch.equal(init_weight("critical:0.1", 50, 40, 0, 2, "tanh"), init_weight("critical", 50, 40, 0, 2, "tanh", 0.1))
+    with pytest.raises(ValueError, match="needs the activation, the layer and the input second moment q0"):
+        StackedMLP([Member("tanh", "critical", 0.1, 0)], 8, 16, 3, 4)  # no q0 given
+
+
+def _grad_s_std(members, x, y, depth, width, q0):
+    from glorot.record import record_once
+
+    model = StackedMLP(members, x.shape[1], width, depth, 10, q0=q0)
+    st = record_once(model, x, y, {"signals": ["act", "grad_s"], "hist": False})["stats"]
+    st = st[(st.stat == "std") & (st.layer <= depth)]
+    return {(sig, m.init): st[(st.signal == sig) & (st.member == k)].set_index("layer").value.sort_index()
+            for k, m in enumerate(members) for sig in ("act", "grad_s")}
+
+
+@pytest.mark.parametrize("act", ["relu", "tanh"])
+def test_critical_init_keeps_grad_s_level(act):
+    """Measured dC/ds std at init (recorder, float32, MNIST-like inputs: Gaussian with q0 = 0.1),
+    20 layers of 400. Finite-width noise of ln(std ratio) over 19 layers: ~ 0.5 sqrt(5 * 19 / 400) = 0.24
+    (relu; less for tanh): tolerance |ln(std layer 1 / std layer 20)| < 0.5 for critical. Normalized
+    (Xavier) is the contrast the test must see: predicted ln ratio -0.45 (tanh) and -9.7 (relu: 1/n halves)."""
+    from glorot.theory import predict
+
+    depth, width, m, q0 = 20, 400, 200, 0.1
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(m, 784, generator=g) * math.sqrt(q0)
+    y = torch.randint(0, 10, (m,), generator=g)
+    members = [Member(act, i, 0.1, 0) for i in ("critical", "normalized", "he")]
+    got = _grad_s_std(members, x, y, depth, width, q0)
+    crit = got[("grad_s", "critical")]
+    assert abs(math.log(crit.iloc[0] / crit.iloc[-1])) < 0.5, crit.to_numpy()
+    norm = got[("grad_s", "normalized")]
+    pred = predict(act, "normalized", depth, width, q0)
+    p_ln = math.log(pred.grad_s_std.iloc[0] / pred.grad_s_std.iloc[depth - 1])
+    assert p_ln < -0.4
+    assert math.log(norm.iloc[0] / norm.iloc[-1]) == pytest.approx(p_ln, abs=0.5)
+    if act == "relu":  # critical == he, the very same weights
+        assert torch.allclose(torch.tensor(crit.to_numpy()), torch.tensor(got[("grad_s", "he")].to_numpy()))
+
+
+def test_selu_with_lecun_is_self_normalizing():
+    """SELU + N(0, 1/n_in) at depth 30, width 1000, inputs of mean 0 / variance 1 (Klambauer et al.):
+    the activation std stays at its fixed point 1 at every layer, which is also the mean-field
+    prediction (glorot.theory: q = 1 is a fixed point of q -> E[selu^2], and attracting, so the
+    finite-width noise does not accumulate). Tolerance: every layer's std in [0.9, 1.1] and the
+    mean within 0.1 of 0. The contrast: selu with he (2/n) leaves the fixed point."""
+    from glorot.record import record_once
+
+    depth, width, m = 30, 1000, 100
+    g = torch.Generator().manual_seed(3)
+    x = torch.randn(m, width, generator=g)
+    y = torch.randint(0, 10, (m,), generator=g)
+    model = StackedMLP([Member("selu", "lecun", 0.1, 0), Member("selu", "he", 0.1, 0)], width, width, depth, 10)
+    st = record_once(model, x, y, {"signals": ["act"], "hist": False})["stats"]
+    st = st[st.layer <= depth].set_index(["member", "stat", "layer"]).value.sort_index()
+    std, mean = st[(0, "std")], st[(0, "mean")]
+    assert len(std) == depth
+    assert std.between(0.9, 1.1).all(), std.to_numpy()
+    assert mean.abs().max() < 0.1
+    assert st[(1, "std")].iloc[-1] > 1.3  # he's 2/n: far from the fixed point

@@ -15,7 +15,8 @@ Two ways through the same parameters:
   times than autograd + optimizer (see PERFORMANCE.md). A test checks it against autograd SGD.
 
 Adding an activation: write its ``forward`` and its derivative (from s and z) in ``ACTIVATIONS``.
-Adding an init scheme: add a function to ``INITS``.
+Adding an init scheme: add a function to ``INITS`` (one that needs the activation and the signal's
+second moment, like ``critical``, is also listed in ``SIGNAL_INITS``).
 """
 
 from __future__ import annotations
@@ -95,6 +96,45 @@ def _identity() -> Activation:
     )
 
 
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+
+
+def _gelu() -> Activation:
+    # f(s) = s Phi(s) (the exact, erf-based GELU; torch's default); f'(s) = Phi(s) + s phi(s).
+    # "Saturated": the negative side (z < 0), where the unit is nearly off (f' < 1/2), like relu's z == 0.
+    def grad(s, z):
+        return 0.5 * (1 + torch.erf(s * _SQRT_HALF)) + s * torch.exp(-0.5 * s * s) * _INV_SQRT_2PI
+    return Activation("gelu", F.gelu, grad, None, lambda z: z < 0)
+
+
+def _silu() -> Activation:
+    # f(s) = s sigmoid(s) (SiLU / swish-1); f'(s) = sigmoid(s) (1 + s (1 - sigmoid(s))).
+    def grad(s, z):
+        g = torch.sigmoid(s)
+        return g * (1 + s * (1 - g))
+    return Activation("silu", F.silu, grad, None, lambda z: z < 0)
+
+
+def _elu(a: float | None) -> Activation:
+    # f(s) = s (s > 0), alpha (e^s - 1) (s <= 0); f'(s) = 1, alpha e^s = z + alpha. Default alpha 1.
+    a = 1.0 if a is None else float(a)
+    return Activation(
+        "elu", lambda s: F.elu(s, a), lambda s, z: torch.where(s > 0, torch.ones_like(s), z + a), None,
+        lambda z: z < 0, param=None if a == 1.0 else a,
+    )
+
+
+def _selu() -> Activation:
+    # SELU (Klambauer et al. 2017): lambda elu_alpha(s) with the constants that make mean 0, variance
+    # 1 a fixed point under N(0, 1/n_in) weights ("lecun"); f'(s) = lambda (s > 0), z + lambda alpha.
+    lam, alpha = 1.0507009873554805, 1.6732632423543772
+    return Activation(
+        "selu", F.selu, lambda s, z: torch.where(s > 0, torch.full_like(s, lam), z + lam * alpha), None,
+        lambda z: z < 0,
+    )
+
+
 #: name -> factory(param). The param is the part after ':' in e.g. ``leaky_relu:0.25``.
 ACTIVATIONS: dict[str, Callable[[float | None], Activation]] = {
     "sigmoid": lambda p: _sigmoid(),
@@ -103,6 +143,10 @@ ACTIVATIONS: dict[str, Callable[[float | None], Activation]] = {
     "relu": lambda p: _relu(),
     "leaky_relu": _leaky_relu,
     "identity": lambda p: _identity(),
+    "gelu": lambda p: _gelu(),
+    "silu": lambda p: _silu(),
+    "elu": _elu,  # "elu:0.5" for alpha = 0.5
+    "selu": lambda p: _selu(),
 }
 
 
@@ -164,12 +208,34 @@ INITS: dict[str, InitFn] = {
     "zeros": lambda sh, p, g: torch.zeros(sh, dtype=torch.float64),
     "constant": lambda sh, p, g: torch.full(sh, 0.01 if p is None else p, dtype=torch.float64),
     "normal": lambda sh, p, g: _normal(sh, 1.0 if p is None else p, g),  # param: std
+    # chi = 1 at every layer (configs/init/critical.yaml): N(0, sigma_w2[l] / n_in) with
+    # sigma_w2[l] = 1 / E[f'(s)^2] at the propagated q (glorot.theory.critical_sigma_w2). Needs the
+    # activation and the input's second moment q0 (param, or the q0 the trainer measured): see init_weight.
+    "critical": lambda sh, p, g, var=None: _normal(sh, math.sqrt(var), g),
 }
 
+#: schemes whose variance depends on the activation and the propagated signal, not only on the shape
+SIGNAL_INITS = ("critical",)
 
-def init_variance(spec: str, n_in: int, n_out: int) -> float:
-    """The Var[W] each scheme is meant to have (PAPER.md's table): an oracle for tests and plots."""
+
+def _critical_var(spec: str, n_in: int, layer: int | None, activation: str | None, q0: float | None) -> float:
     name, p = split_spec(spec)
+    q = p if p is not None else q0
+    if activation is None or q is None or layer is None:
+        raise ValueError(f"init={spec!r} needs the activation, the layer and the input second moment q0 "
+                         "(\"critical:<q0>\", or the q0 the trainer measures on the training data)")
+    from glorot.theory import critical_sigma_w2  # noqa: PLC0415 - theory imports this module
+
+    return float(critical_sigma_w2(activation, q, layer)[layer - 1]) / n_in
+
+
+def init_variance(spec: str, n_in: int, n_out: int, *, layer: int | None = None, activation: str | None = None,
+                  q0: float | None = None) -> float:
+    """The Var[W] each scheme is meant to have (PAPER.md's table): an oracle for tests and plots.
+    ``critical`` also needs the (1-based) layer, the activation and the input second moment q0."""
+    name, p = split_spec(spec)
+    if name in SIGNAL_INITS:
+        return _critical_var(spec, n_in, layer, activation, q0)
     table = {
         "standard": 1 / (3 * n_in),
         "normalized": 2 / (n_in + n_out),
@@ -193,12 +259,16 @@ def check_init(spec: str) -> None:
         raise ValueError(f"unknown init {name!r}; valid choices: {', '.join(INITS)}")
 
 
-def init_weight(spec: str, n_out: int, n_in: int, seed: int, layer: int) -> Tensor:
+def init_weight(spec: str, n_out: int, n_in: int, seed: int, layer: int, activation: str | None = None,
+                q0: float | None = None) -> Tensor:
     """Draw one member's weight matrix. The draw depends only on (scheme, seed, layer), never on
-    the member's place in a stack, so a stacked run equals separate runs with the same seeds."""
+    the member's place in a stack, so a stacked run equals separate runs with the same seeds.
+    ``init=critical`` also depends on the member's activation and the input second moment q0."""
     name, p = split_spec(spec)
     check_init(spec)
     g = torch.Generator().manual_seed(1_000_003 * int(seed) + 7919 * int(layer) + 17)
+    if name in SIGNAL_INITS:
+        return INITS[name]((n_out, n_in), p, g, var=_critical_var(spec, n_in, layer, activation, q0))
     return INITS[name]((n_out, n_in), p, g)
 
 
@@ -263,8 +333,10 @@ class StackedMLP(nn.Module):
     """K MLPs n_in -> width x depth -> n_out with softmax output, trained in lockstep."""
 
     def __init__(self, members: list[Member], n_in: int, width: int, depth: int, n_out: int,
-                 dtype=torch.float32, device=None):
+                 dtype=torch.float32, device=None, q0: float | None = None):
+        """``q0``: the inputs' second moment mean_i x_i^2, needed only by ``init=critical``."""
         super().__init__()
+        self.q0 = q0
         self.members = list(members)
         k = len(self.members)
         self.k, self.depth, self.width = k, depth, width
@@ -281,7 +353,7 @@ class StackedMLP(nn.Module):
     def reset_parameters(self) -> None:
         for layer, lin in enumerate(self.linears, start=1):
             for k, m in enumerate(self.members):
-                lin.weight[k].copy_(init_weight(m.init, lin.n_out, lin.n_in, m.seed, layer))
+                lin.weight[k].copy_(init_weight(m.init, lin.n_out, lin.n_in, m.seed, layer, m.activation, self.q0))
             lin.bias.zero_()
 
     def forward(self, x: Tensor) -> Tensor:

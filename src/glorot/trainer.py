@@ -36,7 +36,7 @@ from omegaconf import OmegaConf
 from glorot.config import ConfigError, validate
 from glorot.data import Dataset, load_dataset
 from glorot.files import atomic_write, write_csv, write_text
-from glorot.nn import Member, StackedMLP
+from glorot.nn import SIGNAL_INITS, Member, StackedMLP, split_spec
 
 log = logging.getLogger(__name__)
 
@@ -293,8 +293,11 @@ class Run:
         write_text(self.run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
 
         ds: Dataset = load_dataset(cfg.data).to(self.device, self.dtype)
+        # init=critical (glorot.theory) needs the inputs' second moment: the training set's mean x^2
+        q0 = float(ds.train_x.square().mean(dtype=torch.float64)) if any(
+            split_spec(m.init)[0] in SIGNAL_INITS for m in self.members) else None
         model = StackedMLP(self.members, ds.n_in, cfg.model.width, cfg.model.depth, ds.n_classes,
-                           dtype=self.dtype, device=self.device)
+                           dtype=self.dtype, device=self.device, q0=q0)
         k = model.k
         alive = torch.ones(k, dtype=torch.bool, device=self.device)
         died_at = torch.full((k,), -1, dtype=torch.long, device=self.device)
