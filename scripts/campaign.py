@@ -62,15 +62,25 @@ def main(argv: list[str] | None = None) -> int:
         if not a.source.exists():
             print(f"error: {a.source} does not exist", file=sys.stderr)
             return 2
+        bench = C.ingest_bench(a.source, Path(a.results_dir) / "bench") if a.source.is_dir() else None
         try:
             written = C.ingest(a.source, Path(a.results_dir) / "runs", force=a.force)
-        except (ValueError, FileExistsError, FileNotFoundError, OSError) as e:
+        except FileNotFoundError as e:
+            if bench is None:
+                print(f"error: {e}", file=sys.stderr)
+                return 2
+            written = []
+            print(f"no records in {a.source} (no chunk finished in that window)")
+        except (ValueError, FileExistsError, OSError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
+        if bench is not None:
+            print(f"benchmark -> {bench}")
         for w in written:
             print(f"ingested {w}")
-        print(f"{len(written)} run folder(s); commit them with: git add {' '.join(str(w) for w in written[:3])}"
-              + (" ..." if len(written) > 3 else ""))
+        paths = [str(w) for w in written] + ([str(bench)] if bench else [])
+        print(f"{len(written)} run folder(s); commit them with: git add {' '.join(paths[:4])}"
+              + (" ..." if len(paths) > 4 else ""))
         return 0
 
     if a.campaign not in C.CAMPAIGNS:

@@ -316,8 +316,9 @@ class Unit:
 
 
 def plan_campaign(campaign: str, results_dir: str | Path, rates=None, budget_s: float | None = 420.0,
-                  overrides: list[str] | tuple = ()) -> list[Unit]:
-    """Every unit of ``campaign`` with its remaining chunks, read off ``results_dir``/runs."""
+                  overrides: list[str] | tuple = (), first_only: bool = False) -> list[Unit]:
+    """Every unit of ``campaign`` with its remaining chunks, read off ``results_dir``/runs
+    (with ``first_only``: up to the first unit that is not done)."""
     if campaign not in CAMPAIGNS:
         raise ValueError(f"campaign {campaign!r} is not valid; valid choices: {', '.join(CAMPAIGNS)}")
     est = Estimator(rates)
@@ -329,6 +330,8 @@ def plan_campaign(campaign: str, results_dir: str | Path, rates=None, budget_s: 
         remaining = [m for m in members if _key(m) not in done]
         chunks = split(profile, exp, cfg, remaining, est, budget_s) if remaining else []
         units.append(Unit(profile, exp, len(members), len(members) - len(remaining), chunks))
+        if first_only and chunks:
+            break
     return units
 
 
@@ -463,6 +466,21 @@ def ingest(source: Path, runs_root: Path, force: bool = False) -> list[Path]:
     return written
 
 
+def ingest_bench(window_dir: Path, bench_dir: Path) -> Path | None:
+    """Copy a window's bench.json to ``bench_dir``/<device>-<date>.json (kept if already there)."""
+    src = window_dir / "bench.json"
+    if not src.is_file():
+        return None
+    d = json.loads(src.read_text())
+    slug = re.sub(r"[^a-z0-9]+", "-", str(d.get("device_name", "unknown")).lower()).strip("-")
+    stamp = re.sub(r"[^0-9T]", "", str(d.get("date", "")))[:13].replace("T", "-")
+    dest = bench_dir / f"{slug}-{stamp or 'undated'}.json"
+    if not dest.exists():
+        bench_dir.mkdir(parents=True, exist_ok=True)
+        dest.write_text(src.read_text())
+    return dest
+
+
 def run_campaign(campaign: str, results_dir: str | Path, deadline_s: float, rates, chunk_s: float,
                  overrides: list[str], out: Path | None, max_chunks: int | None = None) -> dict:
     """Train the next chunks of ``campaign`` while the next one's estimate fits the time left of
@@ -480,7 +498,7 @@ def run_campaign(campaign: str, results_dir: str | Path, deadline_s: float, rate
     try:
         while True:
             left = deadline_s - (time.monotonic() - t0)
-            units = plan_campaign(campaign, results_dir, rates, budget_s=min(chunk_s, left))
+            units = plan_campaign(campaign, results_dir, rates, budget_s=min(chunk_s, left), first_only=True)
             todo = next_chunks(units)
             if not todo:
                 summary["stopped"] = "campaign complete"
