@@ -81,11 +81,13 @@ FALLBACK_GPU_RATES = {1: 1125.0, 10: 11390.0, 100: 22527.0, 200: 25703.0}
 #: + START_S (Python, CUDA and data start-up, evaluation); an at-initialization run: INIT_S
 MARGIN, RECORD_MARGIN, START_S, INIT_S = 1.10, 0.15, 25.0, 30.0
 
-#: compressed bytes per row of the recorder's tables and of metrics.csv, measured on the quick
-#: profile's fig2_sigmoid records (hist.parquet 619 kB / 139,200 rows; stats.parquet 89 kB /
-#: 11,600 rows) and metrics.csv; used to say how large a chunk's committed records will be
-BYTES_PER_HIST_ROW, BYTES_PER_STAT_ROW, BYTES_PER_METRIC_ROW, STATS_PER_SLOT = 4.45, 7.7, 55.0, 8.4
-
+#: compressed bytes per row of the recorder's tables and of metrics.csv, measured here: histograms
+#: 7.2 B/row while training (saturation, width 200, 2,000 updates: 1.41 MB / 197,200 rows; a
+#: saturated sigmoid compresses to 4.5) and 19.8 B/row at initialization (quick init_tanh:
+#: 229 kB / 11,600 rows: no empty bins); stats 7.7 B/row; metrics.csv ~55 B/row. They say how
+#: large a chunk's committed records will be (within ~20% on the runs measured)
+BYTES_PER_HIST_ROW, BYTES_PER_HIST_ROW_INIT, BYTES_PER_STAT_ROW, BYTES_PER_METRIC_ROW = 7.2, 19.8, 7.7, 55.0
+STATS_PER_SLOT = 8.4  # stat rows per (layer, signal) and record step: 968 / (4 members x 29 slots)
 
 _COMPOSED: dict[tuple, object] = {}
 
@@ -209,7 +211,10 @@ def record_bytes(cfg, n_members: int) -> int:
         slots = sum(depth if s == "act" else depth + 1 for s in rec.signals)
         size += n_members * steps * slots * STATS_PER_SLOT * BYTES_PER_STAT_ROW
         if rec.hist:
-            size += n_members * steps * slots * int(rec.bins) * BYTES_PER_HIST_ROW
+            per_row = BYTES_PER_HIST_ROW_INIT if total == 0 else BYTES_PER_HIST_ROW
+            size += n_members * steps * slots * int(rec.bins) * per_row
+        if rec.jacobian:
+            size += 1500 * n_members  # jacobian.parquet: a few rows per layer and member
     return int(size) + 4000  # run.json, members.csv, config.yaml, train.log
 
 
