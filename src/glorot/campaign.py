@@ -40,7 +40,7 @@ from pathlib import Path
 import pandas as pd
 
 from glorot.nn import Member
-from glorot.plan import PAPER_WEIGHTS, Cost, cost, rate_at, rates_from_bench
+from glorot.plan import Cost, cost, rate_at, rates_from_bench
 from glorot.record import record_schedule
 from glorot.trainer import build_members
 
