@@ -7,12 +7,13 @@ PROFILE ?= quick
 DATA ?= data
 .DEFAULT_GOAL := help
 
-.PHONY: help setup data test test-all reproduce plan train figures bench clean clean-all
+.PHONY: help setup data test test-all reproduce plan train figures bench clean clean-all campaign gpu-window gpu-window-prep ingest
 
 help: ## list the targets
 	@echo "glorot: reproduce Glorot & Bengio (2010) + He et al. (2015). Targets:"
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
-	@echo "Variables: PROFILE=smoke|quick|paper|paper_full (default quick); BENCH=<bench JSON> for make plan"
+	@echo "Variables: PROFILE=smoke|quick|paper|paper_full (default quick); BENCH=<bench JSON> for make plan and make campaign;"
+	@echo "           WINDOW=<folder or records.tar.gz> for make ingest"
 
 setup: $(VENV)/.installed ## create .venv and install the project with its dev extras
 
@@ -53,3 +54,15 @@ figures: setup ## redraw figures, Table 1, verdicts and the gallery from results
 bench: setup data ## throughput: naive per-model loop vs the stacked engine (table + JSON in results/bench/)
 	mkdir -p results/bench
 	$(BIN)/python scripts/benchmark.py --json results/bench/$$(hostname)-$$(date +%Y%m%d-%H%M).json
+
+campaign: setup ## the GPU campaign's chunk table: done / next / size / est. time (BENCH=<bench JSON> for its rates)
+	$(BIN)/python scripts/campaign.py status $(if $(BENCH),--bench $(BENCH))
+
+gpu-window: ## on a GPU machine, as it is: deps from .whl/, versions, CUDA tests, 60 s bench, next campaign chunks, all into $OUT
+	bash scripts/gpu_window.sh
+
+gpu-window-prep: ## here, before a GPU window: build the hydra/omegaconf/antlr4 wheels into .whl/ (carry .whl and data/mnist.pkl.gz)
+	bash $(or $(wildcard ../shared/tools/device-wheels.sh),$(error ../shared/tools/device-wheels.sh not found))
+
+ingest: setup ## unpack a GPU window's records (WINDOW=<its OUT folder or records.tar.gz>) into results/runs/, its bench JSON into results/bench/
+	$(BIN)/python scripts/campaign.py ingest $(or $(WINDOW),$(error WINDOW=<folder or records.tar.gz> is required))

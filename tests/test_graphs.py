@@ -59,6 +59,7 @@ def test_graph_step_refuses_a_cpu_run(tmp_path):
     assert "Traceback" not in r.stderr
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_graph_step_equals_the_eager_step_on_cuda():
     dev = torch.device("cuda")

@@ -26,7 +26,7 @@ def test_weight_count_is_the_models_parameter_count(shape):
 def test_cost_follows_the_composed_config():
     cfg = compose_cfg("experiment=table1", "profile=paper")
     c = cost("table1", cfg)
-    assert c.members == len(build_members(cfg)) == 6 * 4 * 3
+    assert c.members == len(build_members(cfg)) == 6 * len(cfg.profile.lr_grid) * 3
     assert c.updates == cfg.train.updates == cfg.profile.updates
     assert c.equivalents == pytest.approx(c.member_updates)  # the paper's own network
     # the experiments whose effect shows early take profile.short_updates ...
@@ -70,3 +70,15 @@ def test_reproduce_plan_prints_every_experiment_and_trains_nothing(tmp_path):
     assert names[:len(EXPERIMENTS)] == EXPERIMENTS and names[len(EXPERIMENTS)] == "total"
     assert "25,000" in r.stdout
     assert not any(tmp_path.iterdir())  # trained nothing, wrote nothing
+
+
+def test_bench_rates_of_a_smaller_network_are_scaled_to_5x1000_equivalents(tmp_path):
+    rows = [{"engine": "stacked", "k": 1, "recording": "off", "member_updates_per_s": {"median": 1000.0}},
+            {"engine": "stacked_graph", "k": 1, "recording": "off", "member_updates_per_s": {"median": 3000.0}}]
+    f = tmp_path / "b.json"
+    f.write_text(json.dumps({"network": "784-32x2-10", "results": rows}))
+    w = n_weights(784, 32, 2, 10)
+    assert rates_from_bench(f) == {1: pytest.approx(1000.0 * w / PAPER_WEIGHTS)}
+    assert rates_from_bench(f, "stacked_graph") == {1: pytest.approx(3000.0 * w / PAPER_WEIGHTS)}
+    f.write_text(json.dumps({"network": "784-1000x5-10", "results": rows}))
+    assert rates_from_bench(f) == {1: 1000.0}

@@ -68,13 +68,26 @@ def cost(experiment: str, cfg) -> Cost:
     return Cost(experiment, len(build_members(cfg)), int(cfg.train.updates), w)
 
 
-def rates_from_bench(path) -> dict[int, float]:
-    """K -> median member-updates/s of the stacked engine with recording off, from a bench JSON."""
+def bench_weights(network: str) -> int:
+    """Weights per member of a bench JSON's ``network`` ("784-1000x5-10")."""
+    try:
+        n_in, hidden, n_out = network.split("-")
+        width, depth = hidden.split("x")
+        return n_weights(int(n_in), int(width), int(depth), int(n_out))
+    except ValueError:
+        raise ValueError(f"network {network!r} is not of the form N_IN-WIDTHxDEPTH-N_OUT") from None
+
+
+def rates_from_bench(path, engine: str = "stacked") -> dict[int, float]:
+    """K -> median member-updates/s of ``engine`` ("stacked", or "stacked_graph": the CUDA-graph
+    step) with recording off, from a bench JSON, in 5x1000-equivalent member-updates/s: a bench
+    run on a smaller network (the JSON's ``network``) is scaled by its weights / PAPER_WEIGHTS."""
     d = json.loads(Path(path).read_text())
-    out = {int(r["k"]): float(r["member_updates_per_s"]["median"]) for r in d["results"]
-           if r["engine"] == "stacked" and r["recording"] == "off"}
+    scale = bench_weights(d["network"]) / PAPER_WEIGHTS if "network" in d else 1.0
+    out = {int(r["k"]): float(r["member_updates_per_s"]["median"]) * scale for r in d["results"]
+           if r["engine"] == engine and r["recording"] == "off"}
     if not out:
-        raise ValueError(f"{path}: no stacked rows with recording off")
+        raise ValueError(f"{path}: no {engine} rows with recording off")
     return out
 
 
