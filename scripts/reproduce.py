@@ -41,7 +41,6 @@ EXPERIMENTS = [
     "pitfall_scale",   # pitfalls: N(0, 0.01^2) and N(0, 1) at depth 10, tanh and relu
     "pitfall_linear",  # pitfalls: deep linear network vs (n Var[W])^(l/2) (init only)
     "pitfall_leaky",   # pitfalls: leaky relu a=0.25, 30 layers, He's generalized init (init only)
-    "depth30",         # mean-field theory vs measurement: 7 activations x 5 inits at depth 30 (init only)
 ]
 
 
