@@ -66,6 +66,24 @@ def test_activation_derivative_matches_autograd(name):
     assert torch.allclose(a.grad(s.detach(), z.detach()), g, atol=1e-12)
 
 
+def train_side_by_side(stack, members, x, y, b, steps):
+    """Train ``stack`` and one nn.Sequential copy per member (torch.optim.SGD) on the same batches;
+    return the copies. No member may diverge."""
+    plain = [sequential_from_stack(stack, k) for k in range(len(members))]
+    opts = [torch.optim.SGD(p.parameters(), lr=m.lr) for p, m in zip(plain, members)]
+    sampler = BatchSampler([m.seed for m in members], len(x), b, "cpu")
+    alive = torch.ones(len(members), dtype=torch.bool)
+    for step in range(steps):
+        idx = sampler.indices(step)
+        stack.sgd_step(x[idx], y[idx], alive)
+        for k, (p, opt) in enumerate(zip(plain, opts)):
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(p(x[idx[k]]), y[idx[k]]).backward()
+            opt.step()
+    assert alive.all()
+    return plain
+
+
 def test_stack_equals_separate_sequential_models():
     """K members trained as one stack == K nn.Sequential models trained with torch.optim.SGD on the
     same batches from the same inits (float64, so the tolerance can be tight)."""
@@ -76,18 +94,7 @@ def test_stack_equals_separate_sequential_models():
     x = torch.randn(n, n_in, dtype=torch.float64)
     y = torch.randint(0, n_cls, (n,))
     stack = StackedMLP(members, n_in, 16, 3, n_cls, dtype=torch.float64)
-    plain = [sequential_from_stack(stack, k) for k in range(len(members))]
-    opts = [torch.optim.SGD(p.parameters(), lr=m.lr) for p, m in zip(plain, members)]
-    sampler = BatchSampler([m.seed for m in members], n, b, "cpu")
-    alive = torch.ones(len(members), dtype=torch.bool)
-    for step in range(steps):  # 60 steps of 10 over 500 examples: crosses an epoch boundary
-        idx = sampler.indices(step)
-        stack.sgd_step(x[idx], y[idx], alive)
-        for k, (p, opt) in enumerate(zip(plain, opts)):
-            opt.zero_grad()
-            torch.nn.functional.cross_entropy(p(x[idx[k]]), y[idx[k]]).backward()
-            opt.step()
-    assert alive.all()
+    plain = train_side_by_side(stack, members, x, y, b, steps)  # 60 x 10 over 500: crosses an epoch
     for k, p in enumerate(plain):
         linears = [m for m in p if isinstance(m, torch.nn.Linear)]
         for lin, slin in zip(linears, stack.linears):
@@ -154,18 +161,7 @@ def test_new_activations_stack_equals_separate_sequential_models():
     x = torch.randn(n, n_in, dtype=torch.float64)
     y = torch.randint(0, n_cls, (n,))
     stack = StackedMLP(members, n_in, 16, 3, n_cls, dtype=torch.float64, q0=1.0)
-    plain = [sequential_from_stack(stack, k) for k in range(len(members))]
-    opts = [torch.optim.SGD(p.parameters(), lr=m.lr) for p, m in zip(plain, members)]
-    sampler = BatchSampler([m.seed for m in members], n, b, "cpu")
-    alive = torch.ones(len(members), dtype=torch.bool)
-    for step in range(steps):
-        idx = sampler.indices(step)
-        stack.sgd_step(x[idx], y[idx], alive)
-        for k, (p, opt) in enumerate(zip(plain, opts)):
-            opt.zero_grad()
-            torch.nn.functional.cross_entropy(p(x[idx[k]]), y[idx[k]]).backward()
-            opt.step()
-    assert alive.all()
+    plain = train_side_by_side(stack, members, x, y, b, steps)
     for k, p in enumerate(plain):
         linears = [m for m in p if isinstance(m, torch.nn.Linear)]
         for lin, slin in zip(linears, stack.linears):
