@@ -24,13 +24,12 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import torch
 from torch import Tensor
 
+from glorot.dataset import Dataset  # noqa: F401 - the type lives below data and shapeset
 from glorot.files import atomic_write
 
 log = logging.getLogger(__name__)
@@ -47,41 +46,6 @@ DATASETS = ("mnist", "synthetic", "shapeset")
 
 class DataError(RuntimeError):
     """A data file is missing or corrupt; the message names the file and the fix."""
-
-
-@dataclass
-class Dataset:
-    """A data set on one device. x: float [N, n_in]; y: int64 [N]."""
-
-    name: str
-    train_x: Tensor
-    train_y: Tensor
-    valid_x: Tensor
-    valid_y: Tensor
-    test_x: Tensor
-    test_y: Tensor
-    n_classes: int
-    #: online data (Shapeset): ``sampler(step, seeds [K], batch_size) -> (x [K, B, n_in], y [K, B])``
-    #: draws fresh training examples; None means batches are taken by index from ``train_x``.
-    sampler: Callable | None = None
-
-    @property
-    def n_in(self) -> int:
-        return self.train_x.shape[1]
-
-    def split(self, name: str) -> tuple[Tensor, Tensor]:
-        return getattr(self, f"{name}_x"), getattr(self, f"{name}_y")
-
-    def monitor(self, size: int) -> tuple[Tensor, Tensor]:
-        """The fixed monitor set: the first ``size`` test examples (PAPER.md: 300)."""
-        return self.test_x[:size], self.test_y[:size]
-
-    def to(self, device, dtype=torch.float32) -> "Dataset":
-        f = lambda t: t.to(device=device, dtype=dtype if t.is_floating_point() else t.dtype)  # noqa: E731
-        # an online sampler that can follow the dtype (shapeset.ShapesetSampler) is rebuilt for it
-        sampler = self.sampler.to(device, dtype) if hasattr(self.sampler, "to") else self.sampler
-        return Dataset(self.name, f(self.train_x), f(self.train_y), f(self.valid_x), f(self.valid_y),
-                       f(self.test_x), f(self.test_y), self.n_classes, sampler)
 
 
 def sha256(path: Path) -> str:

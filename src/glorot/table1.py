@@ -17,14 +17,12 @@ the p-value is left empty.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from glorot import paper
 from glorot.files import write_csv, write_text
+from glorot.judging import welch_p
 
 DATA_LABELS = {"mnist": "MNIST", "shapeset": "Shapeset", "cifar10": "CIFAR-10"}
 DATA_ORDER = ["shapeset", "mnist", "cifar10"]  # the paper's column order
@@ -101,16 +99,11 @@ def table1(members: pd.DataFrame) -> pd.DataFrame:
     return t[COLUMNS]
 
 
-def welch_p(a, b) -> float:
-    """Two-sided Welch's t-test p-value; NaN when either side has fewer than 2 values."""
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    if len(a) < 2 or len(b) < 2:
-        return float("nan")
-    if np.std(a) == 0 and np.std(b) == 0:
-        return 0.0 if a.mean() != b.mean() else 1.0
-    with warnings.catch_warnings():  # one side constant (e.g. a net stuck at the majority class)
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return float(sps.ttest_ind(a, b, equal_var=False).pvalue)
+def errors_at_chosen(members: pd.DataFrame, activation: str, init: str) -> np.ndarray:
+    """Per-seed final test errors of one configuration at its chosen lr (diverged members left out)."""
+    m = at_chosen_lr(members, members)
+    m = m[(m.activation == activation) & (m.init == init) & m.final_test_error.notna()]
+    return m.final_test_error.to_numpy()
 
 
 def _paper_value(act, init, data) -> float:
