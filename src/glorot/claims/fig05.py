@@ -55,7 +55,7 @@ from matplotlib.figure import Figure
 
 from glorot import surface
 from glorot.claim import Claim
-from glorot.judging import NOT, REPRODUCED, row
+from glorot.judging import NOT, REPRODUCED, decide, row
 from glorot.plotting import title
 
 
@@ -71,26 +71,69 @@ def former_row(surf: surface.Surface | None = None) -> dict:
                threshold="former measure, scale-free: quadratic share > cross-entropy share")
 
 
-def draw(surf: surface.Surface | None = None, caption: str = "") -> Figure:
-    surf = surf or surface.cost_surface()
-    fig = plt.figure(figsize=(7, 5.5))
-    ax = fig.add_subplot(projection="3d")
-    a, b = np.meshgrid(surf.w1, surf.w2)
-    ax.plot_surface(a, b, surf.cross_entropy, color="k", alpha=0.55, lw=0)
-    ax.plot_surface(a, b, surf.quadratic, color="r", alpha=0.55, lw=0)
+SEEDS = 5
+
+
+def plateau_row(seeds: int = SEEDS) -> dict:
+    """The claim's measure (module docstring), over ``seeds`` draws of the random input and target."""
+    qu, ce, gq, gc = [], [], [], []
+    for seed in range(seeds):
+        s = surface.chain_surface(seed)
+        qu.append(surface.plateau_share(s.quadratic, s.grad_quadratic))
+        ce.append(surface.plateau_share(s.cross_entropy, s.grad_cross_entropy))
+        for cost, grad, acc in ((s.quadratic, s.grad_quadratic, gq), (s.cross_entropy, s.grad_cross_entropy, gc)):
+            far = cost - cost.min() > surface.FAR * (cost.max() - cost.min())
+            acc.append(float(np.median(grad[far])))
+    qu, ce = np.array(qu), np.array(ce)
+    v = decide(bool(np.all(qu > ce)), bool(np.all(ce > qu)))
+    return row("fig05", f"plateau share: grid points with |grad| < {surface.G_FLAT} (a small step at a shared lr) "
+                        f"while cost - min > {surface.FAR} x (max - min); 1-1-2 tanh net, W1, W2 in [-4, 4], 81x81",
+               f"quadratic {qu.mean():.3f} vs cross-entropy {ce.mean():.3f} (mean over seeds); median |grad| where "
+               f"far above the minimum: quadratic {np.mean(gq):.3f} vs cross-entropy {np.mean(gc):.3f}; n={seeds}",
+               "clearly more severe plateaus with the quadratic cost", v, n=seeds,
+               spread_or_p=f"quadratic seeds {qu.min():.3f}..{qu.max():.3f}, cross-entropy {ce.min():.3f}..{ce.max():.3f}",
+               threshold="reproduced if quadratic > cross-entropy in every seed; not reproduced if cross-entropy > "
+                         "quadratic in every seed")
+
+
+def draw(caption: str = "", seed: int = 0) -> Figure:
+    """Left: both costs over (W1, W2) (seed 0), the paper's view. Right: |grad| of each cost, log
+    colour scale, with the far-above-the-minimum region outlined and plateau points marked."""
+    s = surface.chain_surface(seed)
+    fig = plt.figure(figsize=(12, 4.8))
+    ax = fig.add_subplot(1, 3, 1, projection="3d")
+    a, b = np.meshgrid(s.w1, s.w2)
+    ax.plot_surface(a, b, s.cross_entropy, color="k", alpha=0.55, lw=0)
+    ax.plot_surface(a, b, s.quadratic, color="r", alpha=0.55, lw=0)
     ax.set_xlabel("W1 (first layer)")
     ax.set_ylabel("W2 (output layer)")
     ax.set_zlabel("Cost")
     ax.plot([], [], color="k", label="cross-entropy")
     ax.plot([], [], color="r", label="quadratic")
     ax.legend(fontsize=8)
-    title(fig, f"Fig. 5: cross-entropy (black) vs quadratic (red) cost, 1 hidden tanh layer of "
-               f"{surf.n_hidden}, {surf.n_examples} random examples and targets", caption)
+    ext = [s.w1[0], s.w1[-1], s.w2[0], s.w2[-1]]
+    for k, (name, cost, grad) in enumerate((("quadratic", s.quadratic, s.grad_quadratic),
+                                            ("cross-entropy", s.cross_entropy, s.grad_cross_entropy))):
+        axk = fig.add_subplot(1, 3, 2 + k)
+        im = axk.imshow(np.log10(np.maximum(grad, 1e-6)), origin="lower", extent=ext, aspect="auto",
+                        cmap="viridis", vmin=-3, vmax=0)
+        far = cost - cost.min() > surface.FAR * (cost.max() - cost.min())
+        axk.contour(s.w1, s.w2, far.astype(float), levels=[0.5], colors="w", linewidths=1)
+        axk.contour(s.w1, s.w2, grad, levels=[surface.G_FLAT], colors="r", linewidths=1, linestyles="--")
+        share = surface.plateau_share(cost, grad)
+        axk.set_title(f"{name}: log10 |grad|; white: far above min;\nred dashed: |grad| = {surface.G_FLAT}; "
+                      f"plateau share {share:.3f}", fontsize=8)
+        axk.set_xlabel("W1")
+        axk.set_ylabel("W2")
+        fig.colorbar(im, ax=axk, shrink=0.8)
+    title(fig, f"Fig. 5: cross-entropy (black) vs quadratic (red) cost over one weight per layer, 1 input -> 1 tanh "
+               f"unit -> 2 softmax outputs, {s.n_examples} random inputs and targets (seed {seed})", caption)
+    fig.tight_layout()
     return fig
 
 
 def judge() -> list[dict]:
-    return [former_row()]
+    return [plateau_row(), former_row()]
 
 
 CLAIM = Claim(id="fig05", title="Fig. 5: the quadratic cost has more severe plateaus than cross-entropy", order=5,
