@@ -116,7 +116,7 @@ def to_markdown(t: pd.DataFrame, profile: str = "") -> str:
     lines = side_by_side(t, profile) if t.data.nunique() > 1 else []
     for data, g in t.groupby("data", sort=False):
         label = DATA_LABELS.get(data, data)
-        lines += [f"**Table 1, {label}** (test error %, 5 hidden layers{', profile ' + profile if profile else ''}; "
+        lines += [f"**Table 1, {label}** (test error %, 5 hidden layers{'; ' + profile if profile else ''}; "
                   f"lr chosen per row on mean validation error; p: Welch's t-test vs the best row, "
                   f"* = different at p < {g.p_threshold.iloc[0]:g})", "",
                   "| configuration | ours: test error % (mean ± std, n) | paper | chosen lr (grid) | p vs best |",
@@ -139,7 +139,7 @@ def side_by_side(t: pd.DataFrame, profile: str = "") -> list[str]:
     datas = sorted(t.data.unique(), key=lambda d: (DATA_ORDER.index(d) if d in DATA_ORDER else 99, d))
     head = "| configuration | " + " | ".join(f"{DATA_LABELS.get(d, d)}: ours | {DATA_LABELS.get(d, d)}: paper"
                                              for d in datas) + " |"
-    lines = [f"**Table 1** (test error %, 5 hidden layers{', profile ' + profile if profile else ''}; ours: "
+    lines = [f"**Table 1** (test error %, 5 hidden layers{'; ' + profile if profile else ''}; ours: "
              f"mean ± std over n seeds at the lr chosen per data set and row on validation error; "
              f"best = lowest in its column, * = different from it by Welch's t-test at p < "
              f"{t.p_threshold.iloc[0]:g}; details per data set below)", "", head,
