@@ -27,7 +27,6 @@ import zipfile
 from pathlib import Path
 
 import torch
-from torch import Tensor
 
 from glorot.dataset import Dataset  # noqa: F401 - the type lives below data and shapeset
 from glorot.files import atomic_write

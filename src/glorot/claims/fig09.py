@@ -59,7 +59,7 @@ def judge(stats: pd.DataFrame) -> list[dict]:
         spread[init] = _spread(g)
         per[init] = np.array([_spread(x) for _, x in g.groupby("seed")])
     ratio = spread["normalized"] / spread["standard"]
-    v = decide(ratio < EVEN, contradicts(per["standard"], per["normalized"]))
+    v = decide(ratio < EVEN, contradicts(per["normalized"], per["standard"]))
     return [row("fig09", "grad_w std, max/min over layers, mean over record steps after init (tanh); "
                 "reproduced if normalized < 0.9 x standard, tie within 10%",
                 f"standard {spread['standard']:.2f} vs normalized {spread['normalized']:.2f}; n={n_seeds(s)}",

@@ -27,7 +27,7 @@ from glorot.plotting import TAB, band, per_layer_at, title_with_n, n_seeds
 LINEAR_TOL, LINEAR_BAD = 0.15, 0.5
 
 
-def _c(init: str, width: int) -> float:
+def n_var_w(init: str, width: int) -> float:
     """n Var[W] of a width x width layer (Sec. 4.2's per-layer factor), from the init's own definition."""
     return width * init_variance(init, width, width)
 
@@ -37,7 +37,7 @@ def _linear_c(stats: pd.DataFrame) -> dict[str, float]:
     if stats.empty:
         return {}
     w = stats.groupby("init").width.first()
-    return {i: _c(i, int(n)) for i, n in w.items()}
+    return {i: n_var_w(i, int(n)) for i, n in w.items()}
 
 
 def draw(stats: pd.DataFrame, caption: str = "") -> Figure:

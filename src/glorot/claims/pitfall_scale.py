@@ -89,9 +89,9 @@ def draw(stats: pd.DataFrame, members: pd.DataFrame, metrics: pd.DataFrame, capt
     inits = _inits_order(stats if len(stats) else members)
     color = {i: TAB(k) for k, i in enumerate(inits)}
     for col, act in enumerate(acts):
-        for row, (signal, ylabel) in enumerate((("act", "Std of activations at init"),
+        for r_i, (signal, ylabel) in enumerate((("act", "Std of activations at init"),
                                                 ("grad_s", "Std of dC/ds at init"))):
-            ax = axes[row, col]
+            ax = axes[r_i, col]
             d = per_layer_at(stats, signal, "std")
             d = d[d.activation == act]
             for init in inits:

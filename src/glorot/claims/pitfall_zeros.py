@@ -29,9 +29,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from glorot.claim import Claim
-from glorot.judging import INCONCLUSIVE, NOT, REPRODUCED, all_seeds, decide, missing, row, spread
+from glorot.judging import all_seeds, decide, missing, row, spread
 from glorot.nn import split_spec
-from glorot.plotting import FLOOR, TAB, band, n_seeds, stat, title_with_n
+from glorot.plotting import FLOOR, TAB, band, n_seeds, over_seeds, stat, title_with_n
 
 FLOAT_NOISE = 1e-5
 BROKEN = 1e-2
