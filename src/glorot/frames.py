@@ -112,7 +112,7 @@ def budget_of(d: SimpleNamespace) -> str:
     bits = []
     if "updates" in runs and runs.updates.notna().any():
         ups = sorted({int(u) for u in runs.updates.dropna()})
-        bits.append(" / ".join(f"{u:,}" for u in ups) + " updates of 10")
+        bits.append("at init (no training)" if ups == [0] else " / ".join(f"{u:,}" for u in ups) + " updates of 10")
     if "width" in m and len(m):
         bits.append("width " + "/".join(str(int(w)) for w in sorted(m.width.unique())))
     if "seed" in m and len(m):

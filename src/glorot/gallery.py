@@ -48,9 +48,11 @@ def badge(verdict: str) -> str:
 
 def claim_verdict(rows: pd.DataFrame, judged: bool = True) -> str:
     """One word per claim for the overview: its worst row (not reproduced > missing > inconclusive >
-    reproduced); 'illustration' for a claim with no verdict (Fig. 1)."""
+    reproduced), context rows aside; 'illustration' for a claim with no verdict (Fig. 1)."""
     if not judged:
         return "illustration"
+    if "role" in rows:
+        rows = rows[rows.role.fillna("verdict") != "context"]
     if rows.empty:
         return "missing"
     return min(rows.verdict, key=lambda v: SEVERITY.index(v) if v in SEVERITY else 0)
@@ -86,7 +88,8 @@ def _verdict_html(rows: pd.DataFrame) -> str:
     parts = ["<table><tr><th>verdict</th><th>measure</th><th>ours</th><th>paper</th><th>n</th>"
              "<th>spread or p</th><th>threshold</th></tr>"]
     for r in rows.itertuples():
-        parts.append(f"<tr><td>{badge(r.verdict)}</td><td>{_e(r.measure)}</td><td>{_e(r.value)}</td>"
+        ctx = "<br><span class='small'>context, not counted</span>" if getattr(r, "role", "") == "context" else ""
+        parts.append(f"<tr><td>{badge(r.verdict)}{ctx}</td><td>{_e(r.measure)}</td><td>{_e(r.value)}</td>"
                      f"<td>{_e(r.paper)}</td><td>{_e(getattr(r, 'n', ''))}</td>"
                      f"<td>{_e(getattr(r, 'spread_or_p', ''))}</td><td>{_e(getattr(r, 'threshold', ''))}</td></tr>")
     parts.append("</table>")
@@ -174,7 +177,7 @@ def write(out, data, verdicts: pd.DataFrame, table1: pd.DataFrame | None, writte
             "claim's measure and thresholds are fixed in its module <code>glorot/claims/&lt;id&gt;.py</code>; "
             "\"not reproduced\" means the data contradict the claim (significantly, or in every seed), a "
             "non-significant difference of the wrong sign is \"inconclusive\" (<code>glorot/judging.py</code>). "
-            "A claim's badge is its worst row.</p>",
+            "A claim's badge is its worst row (rows marked context are shown, not counted).</p>",
             "<h2>Overview</h2>", "".join(overview), *sections,
             "<h2>All verdicts</h2>" + _all_verdicts_html(verdicts)]
     page = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>glorot: figures and verdicts</title>"

@@ -4,7 +4,8 @@ rule every claim module applies.
 A verdict row (``COLUMNS``): figure (the claim id), claim (the paper's, from paper_numbers.yaml),
 measure (what we computed), value (our number), paper (what the paper says or predicts), verdict in
 ``VERDICTS``; then its uncertainty: ``n`` (seeds per side), ``spread_or_p`` (the seeds' range or a
-p-value), ``threshold`` (what the verdict compares against); then where it comes from: ``profile``,
+p-value), ``threshold`` (what the verdict compares against); ``role`` (``verdict``, or ``context`` for a row
+shown to the reader that the claim's overall verdict does not count); then where it comes from: ``profile``,
 ``budget`` and ``device`` of the runs it reads (filled in by ``glorot.claims.judge``).
 
 **The robustness rule.** Float32 training is chaotic: the same commit on another CPU gives other
@@ -31,15 +32,20 @@ from glorot import paper
 REPRODUCED, NOT, INCONCLUSIVE, MISSING = "reproduced", "not reproduced", "inconclusive", "missing"
 VERDICTS = (REPRODUCED, NOT, INCONCLUSIVE, MISSING)
 BASE_COLUMNS = ["figure", "claim", "measure", "value", "paper", "verdict"]
-COLUMNS = BASE_COLUMNS + ["n", "spread_or_p", "threshold", "profile", "budget", "device"]
+COLUMNS = BASE_COLUMNS + ["n", "spread_or_p", "threshold", "role", "profile", "budget", "device"]
+ROLES = ("verdict", "context")  # context: shown for the reader, not counted in the claim's verdict
 
 
-def row(fig, measure, value, paper_says, verdict, claim=None, n="", spread_or_p="", threshold="") -> dict:
-    """One verdict row; ``n``, ``spread_or_p`` and ``threshold`` carry its uncertainty."""
+def row(fig, measure, value, paper_says, verdict, claim=None, n="", spread_or_p="", threshold="",
+        role: str = "verdict") -> dict:
+    """One verdict row; ``n``, ``spread_or_p`` and ``threshold`` carry its uncertainty. ``role``
+    "context" marks a row shown for the reader (e.g. a former measure) that the claim's overall
+    verdict does not count."""
     assert verdict in VERDICTS, verdict
+    assert role in ROLES, role
     return dict(figure=fig, claim=claim if claim is not None else paper.claim(fig), measure=measure,
                 value=value, paper=paper_says, verdict=verdict, n=n, spread_or_p=spread_or_p,
-                threshold=threshold, profile="", budget="", device="")
+                threshold=threshold, role=role, profile="", budget="", device="")
 
 
 def missing(fig: str, why: str) -> dict:

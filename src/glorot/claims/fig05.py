@@ -44,7 +44,7 @@ rule's "beyond the seeds' spread"); otherwise inconclusive.
 
 Second row, for the reader: the former measure on the former surface (share of the grid with
 |grad| < 0.1 x that surface's median |grad|; scale-free, so it does not see what a shared learning
-rate sees), seed 0 only.
+rate sees), seed 0 only; its row has role "context": shown, not counted in the claim's verdict.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def former_row(surf: surface.Surface | None = None) -> dict:
                         f"({len(surf.w1)}x{len(surf.w2)} grid, 1 seed)",
                f"quadratic {qu:.3f} vs cross-entropy {ce:.3f}", "quadratic has more plateaus",
                REPRODUCED if qu > ce else NOT, n=1, spread_or_p="one surface (seed 0)",
-               threshold="former measure, scale-free: quadratic share > cross-entropy share")
+               threshold="former measure, scale-free: quadratic share > cross-entropy share", role="context")
 
 
 SEEDS = 5
