@@ -1,6 +1,9 @@
 """The plotting stage: ``python -m glorot.plot --runs results/runs/<profile> --out <dir>``.
 
-Reads recorded run folders (through ``glorot.results``), never trains, and writes:
+Reads recorded run folders (through ``glorot.results``), never trains, and for every claim of
+``glorot.claims`` (one module per claim: its experiments, figure and verdict) draws and judges it from
+the strongest profile that has all its runs (paper_full > paper > quick > smoke; ``--runs
+results/runs`` reads them all). It writes:
 
 * ``<out>/figures/<stem>.png`` and ``.pdf`` for every figure whose runs exist (a figure whose runs
   are absent is skipped with a warning and gets a ``missing`` verdict);
@@ -120,6 +123,17 @@ def table1_caption(data) -> str:
     return "; ".join(out)
 
 
+def with_provenance(t: pd.DataFrame, members: pd.DataFrame, data) -> pd.DataFrame:
+    """Table 1 with, per data set column, the profile and device of the runs it comes from."""
+    runs = getattr(data, "runs", pd.DataFrame())
+    prof, dev = {}, {}
+    for d, g in members.assign(data=members.get("data", "mnist")).groupby("data"):
+        prof[d] = ", ".join(sorted({str(x) for x in g.get("profile", pd.Series(dtype=str)).dropna()}))
+        if len(runs) and {"run", "device_name"} <= set(runs.columns):
+            dev[d] = ", ".join(sorted({str(x) for x in runs[runs.run.isin(set(g.run))].device_name.dropna()}))
+    return t.assign(profile=t.data.map(prof).fillna(""), device=t.data.map(dev).fillna(""))
+
+
 def make_all(data: SimpleNamespace, out: Path, only: list[str] | None = None, runs_label: str = "",
              formats=("png", "pdf"), dpi: int = 120) -> dict:
     """Figures, Table 1, verdicts and the gallery from loaded frames. Returns what was written."""
@@ -162,6 +176,7 @@ def make_all(data: SimpleNamespace, out: Path, only: list[str] | None = None, ru
     t1_members = table1_members(data)  # experiments table1 (MNIST) and shapeset_table1
     t = table1.table1(t1_members) if not t1_members.empty else None
     if t is not None:
+        t = with_provenance(t, t1_members, data)
         table1.write(t, out, table1_caption(data))
     else:
         log.warning("skipping Table 1: no runs of experiments %s under %s", "/".join(table1.EXPERIMENTS),
