@@ -24,6 +24,12 @@ NEW = ROOT / "results"
 
 #: rows whose verdict may change, keyed by (claim, start of the measure), with the reason
 CHANGED = {
+    ("table1", "final test error at chosen lr, Softsign vs Tanh"): (
+        "not reproduced", "inconclusive", "robustness rule: Softsign 5.12% vs Tanh 5.04% is the wrong sign at "
+        "p = 0.94, not a contradiction"),
+    ("relu30_train", "final test error; learns < 0.5"): (
+        "not reproduced", "inconclusive", "robustness rule: lecun's mean 46.4% is below 'learns' (0.5) but its "
+        "seeds do not all learn"),
 }
 #: rows that are new, with the reason
 ADDED = {
@@ -40,8 +46,8 @@ def _key(df: pd.DataFrame, prefixes) -> pd.Series:
     def k(r):
         for fig, start in prefixes:
             if r.figure == fig and r.measure.startswith(start):
-                return (fig, start)
-        return (r.figure, r.measure)
+                return f"{fig}|{start}"
+        return f"{r.figure}|{r.measure}"
     return df.apply(k, axis=1)
 
 
@@ -56,19 +62,21 @@ def frames():
 
 def test_same_rows_in_the_same_order_but_the_added_ones(frames):
     old, new = frames
-    kept = new[~new.key.isin(list(ADDED))]
+    added = {"|".join(k) for k in ADDED}
+    kept = new[~new.key.isin(added)]
     assert kept.key.tolist() == old.key.tolist()
-    assert set(new.key) - set(old.key) == set(ADDED)
+    assert set(new.key) - set(old.key) == added
 
 
 def test_rows_unchanged_but_the_listed_ones(frames):
     old, new = frames
-    new = new[~new.key.isin(list(ADDED))].set_index("key")
+    changed = {"|".join(k): v for k, v in CHANGED.items()}
+    new = new[~new.key.isin({"|".join(k) for k in ADDED})].set_index("key")
     old = old.set_index("key")
     for key in old.index:
         a, b = old.loc[key, BASE_COLUMNS], new.loc[key, BASE_COLUMNS]
-        if key in CHANGED:
-            before, after, _ = CHANGED[key]
+        if key in changed:
+            before, after, _ = changed[key]
             assert (a.verdict, b.verdict) == (before, after), key
             assert a.drop("verdict").equals(b.drop("verdict")), key  # only the verdict moved
         else:
