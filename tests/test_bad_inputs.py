@@ -12,6 +12,7 @@ Rows run two at a time: most of the cost is each subprocess's Python start-up.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -248,12 +249,14 @@ def run_row(row: Row) -> dict:
         data_before = snapshot(tmp / "d") if (tmp / "d").is_dir() else None
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **row.env}
         env.pop("HYDRA_FULL_ERROR", None)
+        for k in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS"):  # under `make test` make would say "make[1]: ***"
+            env.pop(k, None)
         cmd = command(row, extra, results)
         p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
         after = snapshot(results)
         lines = [ln for ln in (p.stdout + p.stderr).splitlines() if ln.strip()]
-        if row.tool == "make":  # make adds its own "make: *** [...] Error 2"
-            lines = [ln for ln in lines if not ln.startswith("make: ***")]
+        if row.tool == "make":  # make adds its own "make: *** [...] Error 2" ("make[1]: ***" when nested)
+            lines = [ln for ln in lines if not re.match(r"make(\[\d+\])?: \*\*\*", ln)]
         problems = []
         if p.returncode != 2:
             problems.append(f"exit {p.returncode}")

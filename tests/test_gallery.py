@@ -31,9 +31,18 @@ def test_page_content(gallery):
                    "figures/fig07_grad_s_hist_init.png", "missing"):
         assert needle in page, needle
     assert "http://" not in page and "https://" not in page and "<script" not in page  # self-contained
+    # the overview first: every claim by its title, a coloured badge, profile and device, a link
+    overview = page[page.index("<h2>Overview</h2>"):page.index("<div class='fig'")]
+    for needle in ("Fig. 2: sigmoid saturation of the top layer", "href='#fig07'", "class='badge'",
+                   "profile smoke", "device cpu (fixture)", "computed on the fly"):
+        assert needle in overview, needle
+    # sections titled by the claim, the paper's number beside ours, with n / spread or p / threshold
+    assert "<h2>Fig. 12: MNIST test error; Tanh N below Tanh" in page
+    assert "Tanh N 1.64% vs Tanh 1.76%" in page and "<th>spread or p</th>" in page and "Welch p &lt; 0.005" in page
     md = (gallery / "gallery.md").read_text().splitlines()
-    assert md[0] == "| figure | claim | verdict | command | image |"
-    assert any(line.startswith("| fig07 |") and "fig07_grad_s_hist_init.png" in line for line in md)
+    assert md[0] == "| claim | verdict | profile, budget, device | ours vs paper | command | image |"
+    assert any(line.startswith("| Fig. 7:") and "fig07_grad_s_hist_init.png" in line and "profile smoke" in line
+               for line in md)
 
 
 @pytest.mark.skipif(not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)),

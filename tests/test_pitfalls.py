@@ -14,6 +14,7 @@ from helpers import run_train
 from matplotlib.figure import Figure
 
 from glorot import figures, pitfalls, plot, verdicts
+from glorot.claims import pitfall_linear
 from glorot.nn import Member, StackedMLP
 from glorot.record import record_once
 
@@ -58,7 +59,7 @@ def test_theory_and_fit_oracles():
     layers = np.arange(2, 11)
     assert pitfalls.fit_ratio(layers, 3.0 * 0.7 ** layers) == pytest.approx(0.7)
     assert pitfalls.fit_ratio(layers, 3.0 * 0.7 ** (10 - layers), up=False) == pytest.approx(0.7)
-    assert pitfalls._c("normal:0.05", 400) == pytest.approx(1.0)
+    assert pitfall_linear.n_var_w("normal:0.05", 400) == pytest.approx(1.0)
 
 
 def test_unit_spread_oracle():

@@ -24,6 +24,7 @@ import torch
 from scipy import integrate
 
 from glorot import theory as T
+from glorot.theory import __main__ as TM
 from glorot.nn import ACTIVATIONS, Member, StackedMLP, get_activation
 from glorot.record import record_once
 
@@ -197,14 +198,14 @@ def test_prediction_matches_a_measured_network(act, init):
 
 
 def test_cli(capsys):
-    assert T.main(["activation=gelu", "init=normalized", "model.depth=4", "model.width=100", "--q0", "0.1"]) == 0
+    assert TM.main(["activation=gelu", "init=normalized", "model.depth=4", "model.width=100", "--q0", "0.1"]) == 0
     out = capsys.readouterr().out
     assert "gelu, init=normalized" in out and "depth scales" in out and "chi = 1" in out
-    assert T.main(["activation=tanh", "init=critical", "model.depth=3", "--q0", "0.1"]) == 0
-    assert T.main(["activation=nope", "--q0", "0.1"]) == 2
+    assert TM.main(["activation=tanh", "init=critical", "model.depth=3", "--q0", "0.1"]) == 0
+    assert TM.main(["activation=nope", "--q0", "0.1"]) == 2
     assert "nope" in capsys.readouterr().err
     with pytest.raises(SystemExit) as e:
-        T.main(["--help"])
+        TM.main(["--help"])
     assert e.value.code == 0
 
 

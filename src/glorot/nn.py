@@ -27,145 +27,10 @@ from typing import Callable
 
 import torch
 from torch import Tensor, nn
-import torch.nn.functional as F
 
 
-# --------------------------------------------------------------------------------------------
-# Activations
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Activation:
-    """One activation: f(s), f'(s) (given s and z = f(s)), and how to read its saturation."""
-
-    name: str
-    fn: Callable[[Tensor], Tensor]
-    grad: Callable[[Tensor, Tensor], Tensor]  # f'(s) from (s, z): reuse z where that is cheaper
-    hist_range: tuple[float, float] | None  # fixed histogram range of z; None: fixed at step 0
-    saturated: Callable[[Tensor], Tensor]  # bool mask over z: "near the asymptotes" / exactly 0
-    param: float | None = None
-
-    @property
-    def label(self) -> str:
-        return self.name if self.param is None else f"{self.name}:{self.param:g}"
-
-
-def _sigmoid() -> Activation:
-    # Saturation: within 0.01 of either asymptote (Fig. 2 shows top-layer sigmoid units stuck at 0).
-    return Activation(
-        "sigmoid", torch.sigmoid, lambda s, z: z * (1 - z), (0.0, 1.0),
-        lambda z: (z < 0.01) | (z > 0.99),
-    )
-
-
-def _tanh() -> Activation:
-    return Activation(
-        "tanh", torch.tanh, lambda s, z: 1 - z * z, (-1.0, 1.0), lambda z: z.abs() > 0.99,
-    )
-
-
-def _softsign() -> Activation:
-    # f(s) = s / (1 + |s|); f'(s) = 1 / (1 + |s|)^2 = (1 - |z|)^2. Softsign reaches its asymptotes
-    # only polynomially, so "saturated" is |z| > 0.9 (the knee of Fig. 4's softsign histograms).
-    return Activation(
-        "softsign", F.softsign, lambda s, z: (1 - z.abs()).square(), (-1.0, 1.0),
-        lambda z: z.abs() > 0.9,
-    )
-
-
-def _relu() -> Activation:
-    return Activation(
-        "relu", torch.relu, lambda s, z: (s > 0).to(s.dtype), None, lambda z: z == 0,
-    )
-
-
-def _leaky_relu(a: float | None) -> Activation:
-    a = 0.01 if a is None else float(a)
-    return Activation(
-        "leaky_relu", lambda s: F.leaky_relu(s, a),
-        lambda s, z: torch.where(s > 0, torch.ones_like(s), torch.full_like(s, a)), None,
-        lambda z: z <= 0, param=a,
-    )
-
-
-def _identity() -> Activation:
-    return Activation(
-        "identity", lambda s: s, lambda s, z: torch.ones_like(s), None,
-        lambda z: torch.zeros_like(z, dtype=torch.bool),
-    )
-
-
-_SQRT_HALF = math.sqrt(0.5)
-_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
-
-
-def _gelu() -> Activation:
-    # f(s) = s Phi(s) (the exact, erf-based GELU; torch's default); f'(s) = Phi(s) + s phi(s).
-    # "Saturated": the negative side (z < 0), where the unit is nearly off (f' < 1/2), like relu's z == 0.
-    def grad(s, z):
-        return 0.5 * (1 + torch.erf(s * _SQRT_HALF)) + s * torch.exp(-0.5 * s * s) * _INV_SQRT_2PI
-    return Activation("gelu", F.gelu, grad, None, lambda z: z < 0)
-
-
-def _silu() -> Activation:
-    # f(s) = s sigmoid(s) (SiLU / swish-1); f'(s) = sigmoid(s) (1 + s (1 - sigmoid(s))).
-    def grad(s, z):
-        g = torch.sigmoid(s)
-        return g * (1 + s * (1 - g))
-    return Activation("silu", F.silu, grad, None, lambda z: z < 0)
-
-
-def _elu(a: float | None) -> Activation:
-    # f(s) = s (s > 0), alpha (e^s - 1) (s <= 0); f'(s) = 1, alpha e^s = z + alpha. Default alpha 1.
-    a = 1.0 if a is None else float(a)
-    return Activation(
-        "elu", lambda s: F.elu(s, a), lambda s, z: torch.where(s > 0, torch.ones_like(s), z + a), None,
-        lambda z: z < 0, param=None if a == 1.0 else a,
-    )
-
-
-def _selu() -> Activation:
-    # SELU (Klambauer et al. 2017): lambda elu_alpha(s) with the constants that make mean 0, variance
-    # 1 a fixed point under N(0, 1/n_in) weights ("lecun"); f'(s) = lambda (s > 0), z + lambda alpha.
-    lam, alpha = 1.0507009873554805, 1.6732632423543772
-    return Activation(
-        "selu", F.selu, lambda s, z: torch.where(s > 0, torch.full_like(s, lam), z + lam * alpha), None,
-        lambda z: z < 0,
-    )
-
-
-#: name -> factory(param). The param is the part after ':' in e.g. ``leaky_relu:0.25``.
-ACTIVATIONS: dict[str, Callable[[float | None], Activation]] = {
-    "sigmoid": lambda p: _sigmoid(),
-    "tanh": lambda p: _tanh(),
-    "softsign": lambda p: _softsign(),
-    "relu": lambda p: _relu(),
-    "leaky_relu": _leaky_relu,
-    "identity": lambda p: _identity(),
-    "gelu": lambda p: _gelu(),
-    "silu": lambda p: _silu(),
-    "elu": _elu,  # "elu:0.5" for alpha = 0.5
-    "selu": lambda p: _selu(),
-}
-
-
-def split_spec(spec: str) -> tuple[str, float | None]:
-    """``'normal:0.01'`` -> ``('normal', 0.01)``; ``'tanh'`` -> ``('tanh', None)``."""
-    name, _, param = str(spec).partition(":")
-    if not param:
-        return name, None
-    try:
-        return name, float(param)
-    except ValueError:
-        raise ValueError(f"bad parameter {param!r} in {spec!r}: expected a number after ':'") from None
-
-
-def get_activation(spec: str, param: float | None = None) -> Activation:
-    name, p = split_spec(spec)
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; valid choices: {', '.join(ACTIVATIONS)}")
-    return ACTIVATIONS[name](p if p is not None else param)
+from glorot.activations import ACTIVATIONS, Activation, get_activation, split_spec  # noqa: F401 - re-exported
+from glorot.variance import SIGNAL_INITS, shape_variance  # noqa: F401 - SIGNAL_INITS re-exported
 
 
 # --------------------------------------------------------------------------------------------
@@ -214,9 +79,6 @@ INITS: dict[str, InitFn] = {
     "critical": lambda sh, p, g, var=None: _normal(sh, math.sqrt(var), g),
 }
 
-#: schemes whose variance depends on the activation and the propagated signal, not only on the shape
-SIGNAL_INITS = ("critical",)
-
 
 def _critical_var(spec: str, n_in: int, layer: int | None, activation: str | None, q0: float | None) -> float:
     name, p = split_spec(spec)
@@ -236,21 +98,7 @@ def init_variance(spec: str, n_in: int, n_out: int, *, layer: int | None = None,
     name, p = split_spec(spec)
     if name in SIGNAL_INITS:
         return _critical_var(spec, n_in, layer, activation, q0)
-    table = {
-        "standard": 1 / (3 * n_in),
-        "normalized": 2 / (n_in + n_out),
-        "xavier_normal": 2 / (n_in + n_out),
-        "he": 2 / ((1 + (p or 0.0) ** 2) * n_in),
-        "he_fan_out": 2 / ((1 + (p or 0.0) ** 2) * n_out),
-        "lecun": 1 / n_in,
-        "orthogonal": (1.0 if p is None else p) ** 2 / max(n_in, n_out),  # orthonormal rows/cols
-        "zeros": 0.0,
-        "constant": 0.0,
-        "normal": (1.0 if p is None else p) ** 2,
-    }
-    if name not in table:
-        raise ValueError(f"unknown init {name!r}; valid choices: {', '.join(INITS)}")
-    return table[name]
+    return shape_variance(spec, n_in, n_out)
 
 
 def check_init(spec: str) -> None:

@@ -27,7 +27,7 @@ from glorot import shapeset
 from glorot.trainer import build_members
 
 #: (n_in, n_classes) of the data sets whose shape does not come from the config
-_SHAPES = {"mnist": (784, 10), "shapeset": (shapeset.N_IN, shapeset.N_CLASSES)}
+SHAPES = {"mnist": (784, 10), "shapeset": (shapeset.N_IN, shapeset.N_CLASSES)}
 
 
 def n_weights(n_in: int, width: int, depth: int, n_out: int) -> int:
@@ -63,7 +63,7 @@ def cost(experiment: str, cfg) -> Cost:
     if data == "synthetic":
         n_in, n_out = int(cfg.data.synthetic.n_in), int(cfg.data.synthetic.n_classes)
     else:
-        n_in, n_out = _SHAPES[data]
+        n_in, n_out = SHAPES[data]
     w = n_weights(n_in, int(cfg.model.width), int(cfg.model.depth), n_out)
     return Cost(experiment, len(build_members(cfg)), int(cfg.train.updates), w)
 

@@ -1,6 +1,9 @@
 """The plotting stage: ``python -m glorot.plot --runs results/runs/<profile> --out <dir>``.
 
-Reads recorded run folders (through ``glorot.results``), never trains, and writes:
+Reads recorded run folders (through ``glorot.results``), never trains, and for every claim of
+``glorot.claims`` (one module per claim: its experiments, figure and verdict) draws and judges it from
+the strongest profile that has all its runs (paper_full > paper > quick > smoke; ``--runs
+results/runs`` reads them all). It writes:
 
 * ``<out>/figures/<stem>.png`` and ``.pdf`` for every figure whose runs exist (a figure whose runs
   are absent is skipped with a warning and gets a ``missing`` verdict);
@@ -30,7 +33,7 @@ from glorot.files import write_csv
 
 log = logging.getLogger("glorot.plot")
 
-FRAMES = ("members", "metrics", "stats", "hist", "jacobian", "runs")
+from glorot.frames import FRAMES  # noqa: E402 - the frame names, shared with glorot.frames
 
 
 # --------------------------------------------------------------------------------------------
@@ -74,20 +77,10 @@ def _frame(x) -> pd.DataFrame:
 
 
 def budget(d: SimpleNamespace) -> str:
-    """'profile quick: 3,000 updates of 10, width 200, n=2 seeds' for one experiment's frames."""
-    runs, m = d.runs, d.members
-    if runs.empty and m.empty:
-        return ""
-    prof = ", ".join(sorted({str(p) for p in (runs.profile if "profile" in runs else m.profile).dropna()}))
-    bits = [f"profile {prof}"]
-    if "updates" in runs and runs.updates.notna().any():
-        ups = sorted({int(u) for u in runs.updates.dropna()})
-        bits.append(" / ".join(f"{u:,}" for u in ups) + " updates of 10")
-    if "width" in m and len(m):
-        bits.append("width " + "/".join(str(int(w)) for w in sorted(m.width.unique())))
-    if "seed" in m and len(m):
-        bits.append(f"n={m.seed.nunique()} seeds")
-    return ": ".join([bits[0], ", ".join(bits[1:])]) if len(bits) > 1 else bits[0]
+    """'profile quick: 3,000 updates of 10, width 200, n=2 seeds; device cpu (...)' for one claim's frames."""
+    from glorot.frames import caption  # noqa: PLC0415
+
+    return caption(d)
 
 
 # --------------------------------------------------------------------------------------------
@@ -96,11 +89,49 @@ def budget(d: SimpleNamespace) -> str:
 
 
 def select(only: list[str] | None):
-    from glorot.figures import FIGURES  # noqa: PLC0415
+    """The claims with a figure, all or those named by ``only`` (ids or parts of file names)."""
+    from glorot import claims  # noqa: PLC0415
 
+    figs = claims.figures()
     if not only:
-        return list(FIGURES)
-    return [f for f in FIGURES if any(o == f.id or o in f.stem for o in only)]
+        return figs
+    return [f for f in figs if any(o == f.id or o in f.stem for o in only)]
+
+
+def table1_members(data) -> pd.DataFrame:
+    """Members of Table 1's experiments, each at the strongest profile that has it (the MNIST column
+    may come from GPU records while Shapeset's is still quick)."""
+    from glorot import frames, table1  # noqa: PLC0415
+
+    parts = []
+    for exp in table1.EXPERIMENTS:
+        d = frames.experiment_frames(data, [exp], frames.choose_profile(data, (exp,)))
+        if len(d.members):
+            parts.append(d.members)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def table1_caption(data) -> str:
+    """Profile, budget and device of each Table 1 experiment, for the table's heading."""
+    from glorot import frames, table1  # noqa: PLC0415
+
+    out = []
+    for exp in table1.EXPERIMENTS:
+        d = frames.experiment_frames(data, [exp], frames.choose_profile(data, (exp,)))
+        if len(d.members):
+            out.append(f"{exp}: {frames.caption(d)}")
+    return "; ".join(out)
+
+
+def with_provenance(t: pd.DataFrame, members: pd.DataFrame, data) -> pd.DataFrame:
+    """Table 1 with, per data set column, the profile and device of the runs it comes from."""
+    runs = getattr(data, "runs", pd.DataFrame())
+    prof, dev = {}, {}
+    for d, g in members.assign(data=members.get("data", "mnist")).groupby("data"):
+        prof[d] = ", ".join(sorted({str(x) for x in g.get("profile", pd.Series(dtype=str)).dropna()}))
+        if len(runs) and {"run", "device_name"} <= set(runs.columns):
+            dev[d] = ", ".join(sorted({str(x) for x in runs[runs.run.isin(set(g.run))].device_name.dropna()}))
+    return t.assign(profile=t.data.map(prof).fillna(""), device=t.data.map(dev).fillna(""))
 
 
 def make_all(data: SimpleNamespace, out: Path, only: list[str] | None = None, runs_label: str = "",
@@ -108,7 +139,7 @@ def make_all(data: SimpleNamespace, out: Path, only: list[str] | None = None, ru
     """Figures, Table 1, verdicts and the gallery from loaded frames. Returns what was written."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
-    from glorot import gallery, table1, verdicts  # noqa: PLC0415
+    from glorot import claims, frames, gallery, table1  # noqa: PLC0415
 
     out = Path(out)
     (out / "figures").mkdir(parents=True, exist_ok=True)
@@ -121,12 +152,12 @@ def make_all(data: SimpleNamespace, out: Path, only: list[str] | None = None, ru
             log.warning("experiment '%s' has runs on several data sets (%s): its figures mix them; "
                         "choose one with --data", name, ", ".join(sorted(m[m.name == name].data.unique())))
     for spec in specs:
-        d = verdicts.experiment_frames(data, spec.experiment)
+        d = frames.claim_frames(data, spec)
         if any(getattr(d, k).empty for k in spec.needs):
             log.warning("skipping %s: no %s for experiment '%s' under %s", spec.stem,
                         "/".join(k for k in spec.needs if getattr(d, k).empty), spec.experiment, runs_label)
             continue
-        cap = budget(d) if spec.experiment else "computed on the fly (no training): fixed seed 0"
+        cap = budget(d) if spec.experiments else "computed on the fly (no training): fixed seed 0"
         fig = spec.draw(d, cap)
         paths = []
         for fmt in formats:
@@ -140,17 +171,17 @@ def make_all(data: SimpleNamespace, out: Path, only: list[str] | None = None, ru
         log.info("wrote %s", paths[0])
 
     ids = [s.id for s in specs] + (["table1"] if not only or "table1" in only else [])
-    v = verdicts.all_verdicts(data, only=ids)
+    v = claims.all_verdicts(data, only=ids)
     write_csv(out / "verdicts.csv", v)
-    t1_members = table1.members_of(data)  # experiments table1 (MNIST) and shapeset_table1
+    t1_members = table1_members(data)  # experiments table1 (MNIST) and shapeset_table1
     t = table1.table1(t1_members) if not t1_members.empty else None
     if t is not None:
-        profile = ", ".join(sorted(set(t1_members.profile.dropna().astype(str)))) if "profile" in t1_members else ""
-        table1.write(t, out, profile)
+        t = with_provenance(t, t1_members, data)
+        table1.write(t, out, table1_caption(data))
     else:
         log.warning("skipping Table 1: no runs of experiments %s under %s", "/".join(table1.EXPERIMENTS),
                     runs_label)
-    gallery.write(out, data, v, t, written, captions, runs_label)
+    gallery.write(out, data, v, t, written, captions, runs_label, table1_caption(data))
     for verdict, n in v.verdict.value_counts().items():
         log.info("verdicts: %d %s", n, verdict)
     return {"figures": written, "verdicts": v, "table1": t}
@@ -162,11 +193,14 @@ def main(argv: list[str] | None = None) -> int:
         description="Plotting stage: read recorded run folders (never trains) and write the paper's figures, "
                     "Table 1, verdicts.csv and the gallery (index.html, gallery.md).",
         epilog="Example: python -m glorot.plot --runs results/runs/paper --out results --only fig06 fig07")
-    ap.add_argument("--runs", default="results/runs/quick", help="folder of run folders, results/runs/<profile> "
-                                                                  "(default: %(default)s)")
+    ap.add_argument("--runs", default="results/runs/quick",
+                    help="folder of run folders: results/runs/<profile>, or results/runs to read every profile and "
+                         "draw each figure from the strongest one (paper_full > paper > quick > smoke) that has all "
+                         "its runs (default: %(default)s)")
     ap.add_argument("--out", default="results", help="output folder (default: %(default)s)")
-    ap.add_argument("--only", nargs="+", metavar="FIG", help="only these figures: ids (fig02 ... fig12, table1, "
-                    "relu_init, relu30_init, relu30_train, jacobian) or parts of file names")
+    ap.add_argument("--only", nargs="+", metavar="FIG", help="only these claims: ids (fig01 ... fig12, table1, "
+                    "relu_init, relu30_init, relu30_train, jacobian, pitfall_*; see glorot/claims/) or parts of file "
+                    "names")
     ap.add_argument("--data", choices=DATASETS, help="only runs on this data set (e.g. the Shapeset versions "
                     "of Figs. 2-10: --data shapeset --out results/shapeset)")
     ap.add_argument("--formats", nargs="+", default=["png", "pdf"], help="image formats (default: png pdf)")

@@ -76,7 +76,7 @@ SIGNALS = ("act", "pre", "grad_s", "grad_w", "weight")
 #: ``unit_spread`` only for ``act``: the std across the units of the layer for each monitor example,
 #: averaged over the examples (0 when every unit of the layer is identical: the symmetry pitfall)
 STATS = ("mean", "std", "var", "p02", "p50", "p98", "p98_abs", "sat", "hist_out", "unit_spread")
-_Q = {"p02": 0.02, "p50": 0.50, "p98": 0.98}
+QUANTILES = {"p02": 0.02, "p50": 0.50, "p98": 0.98}
 JAC_STATS = ("sv_mean", "sv_std", "sv_min", "sv_max")
 
 
@@ -420,7 +420,7 @@ class Recorder:
         out[:, 0] = mean
         out[:, 1] = var.sqrt()
         out[:, 2] = var
-        out[:, 3:7] = percentiles(v, [_Q["p02"], _Q["p50"], _Q["p98"]], abs_q=0.98)
+        out[:, 3:7] = percentiles(v, [QUANTILES["p02"], QUANTILES["p50"], QUANTILES["p98"]], abs_q=0.98)
         if slot.signal == "act":
             groups = self.model.acts[slot.layer - 1].groups
             out[:, 7] = torch.cat([a.saturated(v[lo:hi]).to(v.dtype).mean(1) for a, lo, hi in groups])

@@ -56,6 +56,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from glorot.dataset import Dataset
+
 SIZE = 32  # image side in pixels
 N_IN = SIZE * SIZE
 SHAPES = ("triangle", "parallelogram", "ellipse")
@@ -483,8 +485,6 @@ class ShapesetSampler:
 def load(cfg):
     """``glorot.data.load_dataset`` for ``data=shapeset``; ``cfg`` is the data config node.
     train_x/train_y are a fixed reference sample (not used for training: ``sampler`` is)."""
-    from glorot.data import Dataset  # noqa: PLC0415 - avoid an import cycle
-
     s = cfg.shapeset
     seed = int(s.seed)
     n_ref = int(getattr(s, "n_reference", 1000))

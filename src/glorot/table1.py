@@ -17,14 +17,12 @@ the p-value is left empty.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from glorot import paper
 from glorot.files import write_csv, write_text
+from glorot.judging import welch_p
 
 DATA_LABELS = {"mnist": "MNIST", "shapeset": "Shapeset", "cifar10": "CIFAR-10"}
 DATA_ORDER = ["shapeset", "mnist", "cifar10"]  # the paper's column order
@@ -101,16 +99,11 @@ def table1(members: pd.DataFrame) -> pd.DataFrame:
     return t[COLUMNS]
 
 
-def welch_p(a, b) -> float:
-    """Two-sided Welch's t-test p-value; NaN when either side has fewer than 2 values."""
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    if len(a) < 2 or len(b) < 2:
-        return float("nan")
-    if np.std(a) == 0 and np.std(b) == 0:
-        return 0.0 if a.mean() != b.mean() else 1.0
-    with warnings.catch_warnings():  # one side constant (e.g. a net stuck at the majority class)
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return float(sps.ttest_ind(a, b, equal_var=False).pvalue)
+def errors_at_chosen(members: pd.DataFrame, activation: str, init: str) -> np.ndarray:
+    """Per-seed final test errors of one configuration at its chosen lr (diverged members left out)."""
+    m = at_chosen_lr(members, members)
+    m = m[(m.activation == activation) & (m.init == init) & m.final_test_error.notna()]
+    return m.final_test_error.to_numpy()
 
 
 def _paper_value(act, init, data) -> float:
@@ -123,7 +116,7 @@ def to_markdown(t: pd.DataFrame, profile: str = "") -> str:
     lines = side_by_side(t, profile) if t.data.nunique() > 1 else []
     for data, g in t.groupby("data", sort=False):
         label = DATA_LABELS.get(data, data)
-        lines += [f"**Table 1, {label}** (test error %, 5 hidden layers{', profile ' + profile if profile else ''}; "
+        lines += [f"**Table 1, {label}** (test error %, 5 hidden layers{'; ' + profile if profile else ''}; "
                   f"lr chosen per row on mean validation error; p: Welch's t-test vs the best row, "
                   f"* = different at p < {g.p_threshold.iloc[0]:g})", "",
                   "| configuration | ours: test error % (mean ± std, n) | paper | chosen lr (grid) | p vs best |",
@@ -146,7 +139,7 @@ def side_by_side(t: pd.DataFrame, profile: str = "") -> list[str]:
     datas = sorted(t.data.unique(), key=lambda d: (DATA_ORDER.index(d) if d in DATA_ORDER else 99, d))
     head = "| configuration | " + " | ".join(f"{DATA_LABELS.get(d, d)}: ours | {DATA_LABELS.get(d, d)}: paper"
                                              for d in datas) + " |"
-    lines = [f"**Table 1** (test error %, 5 hidden layers{', profile ' + profile if profile else ''}; ours: "
+    lines = [f"**Table 1** (test error %, 5 hidden layers{'; ' + profile if profile else ''}; ours: "
              f"mean ± std over n seeds at the lr chosen per data set and row on validation error; "
              f"best = lowest in its column, * = different from it by Welch's t-test at p < "
              f"{t.p_threshold.iloc[0]:g}; details per data set below)", "", head,

@@ -74,7 +74,7 @@ import torch
 from torch import Tensor, nn
 
 from glorot.nn import get_activation
-from glorot.record import JAC_STATS, SIGNALS, STATS, _Q, data_range, histogram, percentiles, record_schedule
+from glorot.record import JAC_STATS, SIGNALS, STATS, QUANTILES, data_range, histogram, percentiles, record_schedule
 
 log = logging.getLogger("glorot.watch")
 
@@ -430,7 +430,7 @@ class Watch:
         flat = v.reshape(1, -1)
         var, mean = torch.var_mean(flat, dim=1, correction=0)
         st[0], st[1], st[2] = mean[0], var.sqrt()[0], var[0]
-        st[3:7] = percentiles(flat, [_Q["p02"], _Q["p50"], _Q["p98"]], abs_q=0.98)[0]
+        st[3:7] = percentiles(flat, [QUANTILES["p02"], QUANTILES["p50"], QUANTILES["p98"]], abs_q=0.98)[0]
         if signal == "act" and call.sat is not None:
             st[STATS.index("sat")] = call.sat(flat).to(flat.dtype).mean(1)[0]
         if not self.hist:

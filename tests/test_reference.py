@@ -1,0 +1,99 @@
+"""The committed results/ against the old code's, from the same records.
+
+``tests/reference/quick/`` holds ``verdicts.csv`` and ``table1.csv`` as the code before
+``glorot.claims`` (main at 5321700) wrote them from the quick runs of 2026-12-03 (native CPU
+kernels, /work/base/results/runs/quick); ``results/`` holds what this code writes from the same
+runs (``python -m glorot.plot --runs <those runs> --out results``). Every row must be unchanged in
+the old columns, except the rows listed here, each with its reason; the new columns (n, spread or
+p, threshold, role, profile, budget, device) are new. Table 1 is unchanged but for its new
+profile and device columns.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from glorot.judging import BASE_COLUMNS
+
+ROOT = Path(__file__).resolve().parents[1]
+REF = ROOT / "tests" / "reference" / "quick"
+NEW = ROOT / "results"
+
+#: rows whose verdict may change, keyed by (claim, start of the measure), with the reason
+CHANGED = {
+    ("table1", "final test error at chosen lr, Softsign vs Tanh"): (
+        "not reproduced", "inconclusive", "robustness rule: Softsign 5.12% vs Tanh 5.04% is the wrong sign at "
+        "p = 0.94, not a contradiction"),
+    ("relu30_train", "final test error; learns < 0.5"): (
+        "not reproduced", "inconclusive", "robustness rule: lecun's mean 46.4% is below 'learns' (0.5) but its "
+        "seeds do not all learn"),
+}
+#: rows that are new, with the reason
+ADDED = {
+    ("fig05", "plateau share: grid points with |grad| <"): "Fig. 5 judged as the paper means it: the measure "
+    "written down in glorot/claims/fig05.py (commit 657f850) before it was computed",
+}
+
+
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def _key(df: pd.DataFrame, prefixes) -> pd.Series:
+    def k(r):
+        for fig, start in prefixes:
+            if r.figure == fig and r.measure.startswith(start):
+                return f"{fig}|{start}"
+        return f"{r.figure}|{r.measure}"
+    return df.apply(k, axis=1)
+
+
+@pytest.fixture(scope="module")
+def frames():
+    if not (REF / "verdicts.csv").exists() or not (NEW / "verdicts.csv").exists():
+        pytest.skip("no reference or no committed results/verdicts.csv")
+    old, new = _read(REF / "verdicts.csv"), _read(NEW / "verdicts.csv")
+    keys = list(CHANGED) + list(ADDED)
+    return old.assign(key=_key(old, keys)), new.assign(key=_key(new, keys))
+
+
+def test_same_rows_in_the_same_order_but_the_added_ones(frames):
+    old, new = frames
+    added = {"|".join(k) for k in ADDED}
+    kept = new[~new.key.isin(added)]
+    assert kept.key.tolist() == old.key.tolist()
+    assert set(new.key) - set(old.key) == added
+
+
+def test_rows_unchanged_but_the_listed_ones(frames):
+    old, new = frames
+    changed = {"|".join(k): v for k, v in CHANGED.items()}
+    new = new[~new.key.isin({"|".join(k) for k in ADDED})].set_index("key")
+    old = old.set_index("key")
+    for key in old.index:
+        a, b = old.loc[key, BASE_COLUMNS], new.loc[key, BASE_COLUMNS]
+        if key in changed:
+            before, after, _ = changed[key]
+            assert (a.verdict, b.verdict) == (before, after), key
+            assert a.drop("verdict").equals(b.drop("verdict")), key  # only the verdict moved
+        else:
+            assert a.equals(b), (key, a[a != b].to_dict(), b[a != b].to_dict())
+
+
+def test_new_columns_are_filled(frames):
+    _, new = frames
+    judged = new[new.verdict != "missing"]
+    for col in ("n", "threshold", "role", "profile", "device"):
+        assert judged[col].str.len().gt(0).all(), col
+
+
+def test_table1_unchanged():
+    if not (REF / "table1.csv").exists() or not (NEW / "table1.csv").exists():
+        pytest.skip("no reference or no committed results/table1.csv")
+    old, new = _read(REF / "table1.csv"), _read(NEW / "table1.csv")
+    assert list(new.columns) == list(old.columns) + ["profile", "device"]  # what each column comes from
+    pd.testing.assert_frame_equal(old, new[old.columns])
+    assert new.profile.str.len().gt(0).all() and new.device.str.len().gt(0).all()
