@@ -11,6 +11,15 @@ Runs go to <results-dir>/runs/<profile>/<experiment>/; a run whose run.json says
 skipped, and an interrupted one resumes from its last checkpoint. Figures, Table 1, verdicts and
 the gallery go to --out (default: results/, or results/smoke/ for smoke).
 Training never plots and plotting never trains: the two stages talk only through the run folders.
+
+Every experiment trains in this one Python process (Hydra composes each one exactly as
+``python -m glorot.train experiment=X profile=P`` would, with the same run folder, ``.hydra/`` files,
+``train.log`` and resume), so the interpreter, torch and MNIST are loaded once; ``--subprocess``
+starts one ``python -m glorot.train`` per experiment instead. The output is one line per experiment
+as it starts and ends and one bar over the whole suite (member-updates done of those planned by
+``glorot.plan``, with the time left). At the end, the time of each phase of each experiment (start-up,
+data, init, train, batches, evaluate, record, jacobian, checkpoint, write; from each run.json's
+``phases``) and of plotting is printed and written to ``<out>/reproduce_summary.json`` and ``.md``.
 """
 
 from __future__ import annotations
@@ -24,6 +33,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))  # glorot.threads: no dependencies, safe before torch
+from glorot import threads  # noqa: E402
+
+threads.configure_env()  # OMP_WAIT_POLICY=PASSIVE before torch loads (glorot.threads: why)
+
 #: the budgets: configs/profile/<name>.yaml (smoke, quick, paper, paper_full)
 PROFILES = sorted(p.stem for p in (ROOT / "configs" / "profile").glob("*.yaml"))
 
@@ -43,12 +57,108 @@ EXPERIMENTS = [
     "pitfall_leaky",   # pitfalls: leaky relu a=0.25, 30 layers, He's generalized init (init only)
 ]
 
+#: the phases of a run (glorot.trainer.Phases), in the order of the summary table
+PHASES = ("startup", "data", "init", "train", "batches", "evaluate", "record", "jacobian", "checkpoint",
+          "write", "other")
+
 
 def is_complete(run_dir: Path) -> bool:
     try:
         return json.loads((run_dir / "run.json").read_text()).get("status") == "complete"
     except (OSError, json.JSONDecodeError):
         return False
+
+
+def _train_argv(exp: str, profile: str, results_dir: str, overrides: list[str]) -> list[str]:
+    return [f"experiment={exp}", f"profile={profile}", f"results_dir={results_dir}", *overrides]
+
+
+def train_subprocess(args: list[str], env: dict) -> int:
+    """``python -m glorot.train ARGS`` in its own process (``--subprocess``)."""
+    return subprocess.run([sys.executable, "-m", "glorot.train", *args], cwd=ROOT, env=env).returncode
+
+
+def train_in_process(args: list[str]) -> int:
+    """``python -m glorot.train ARGS`` in this process: the same Hydra entry point, with the same
+    argv, working directory (the repository root) and hence the same run folder, ``.hydra/`` files,
+    ``train.log`` and ``run.json`` command. Returns its exit status."""
+    import glorot.train as entry  # noqa: PLC0415
+    from hydra._internal.utils import _run_hydra, get_args_parser  # noqa: PLC0415
+    from hydra.core.global_hydra import GlobalHydra  # noqa: PLC0415
+
+    argv, cwd = sys.argv, os.getcwd()
+    sys.argv = [entry.__file__, *args]
+    os.chdir(ROOT)
+    try:
+        # what @hydra.main does, with the config directory given as the absolute path that the
+        # script's relative config_path resolves to (Hydra records the same source in hydra.yaml);
+        # the task name is the module's last part, "train", as for the script
+        parser = get_args_parser()
+        _run_hydra(args=parser.parse_args(args), args_parser=parser, task_function=entry.main.__wrapped__,
+                   config_path=str(ROOT / "configs"), config_name="config")
+        return 0
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else 1
+    finally:
+        sys.argv = argv
+        os.chdir(cwd)
+        GlobalHydra.instance().clear()
+
+
+def planned_updates(todo: list[str], profile: str, overrides: list[str]) -> dict[str, int]:
+    """Member-updates per experiment (glorot.plan's arithmetic: members x updates)."""
+    from hydra import compose, initialize_config_dir  # noqa: PLC0415
+
+    from glorot.config import register  # noqa: PLC0415
+    from glorot.plan import cost  # noqa: PLC0415
+
+    register()
+    with initialize_config_dir(config_dir=str(ROOT / "configs"), version_base="1.3"):
+        return {e: cost(e, compose(config_name="config",
+                                   overrides=[f"experiment={e}", f"profile={profile}", *overrides])).member_updates
+                for e in todo}
+
+
+def _fmt_s(s: float) -> str:
+    s = max(0.0, float(s))
+    return f"{s:.0f} s" if s < 90 else f"{int(s // 60)} min {int(s % 60):02d} s"
+
+
+def run_phases(run_dir: Path, wall: float | None) -> dict[str, float]:
+    """The phases of a finished run (its run.json); with ``wall`` (the experiment's time as seen
+    from here), ``startup`` becomes everything outside the trainer's own phases: interpreter,
+    imports and Hydra for a subprocess, Hydra's composition and job set-up in this process."""
+    try:
+        ph = dict(json.loads((run_dir / "run.json").read_text()).get("phases") or {})
+    except (OSError, json.JSONDecodeError):
+        ph = {}
+    if wall is not None:
+        inside = sum(v for k, v in ph.items() if k != "startup")
+        ph["startup"] = max(0.0, wall - inside)
+    return ph
+
+
+def summary_table(rows: list[dict], plot_s: float | None, total: float) -> str:
+    """The summary as a markdown table: seconds per phase per experiment, shares in the last row."""
+    cols = [c for c in PHASES if any(r["phases"].get(c) for r in rows)]
+    head = "| experiment | status | wall s | " + " | ".join(cols) + " |"
+    lines = [head, "|" + "---|" * (3 + len(cols))]
+    sums = dict.fromkeys(cols, 0.0)
+    for r in rows:
+        ph = r["phases"]
+        for c in cols:
+            sums[c] += ph.get(c, 0.0) if r["status"] == "trained" else 0.0
+        wall = f"{r['wall_s']:.1f}" if r["wall_s"] is not None else "-"
+        lines.append(f"| {r['experiment']} | {r['status']} | {wall} | "
+                     + " | ".join(f"{ph.get(c, 0.0):.1f}" for c in cols) + " |")
+    trained = sum(sums.values())
+    if trained:
+        lines.append("| **all trained** | | " + f"{trained:.1f} | "
+                     + " | ".join(f"{sums[c]:.1f} ({100 * sums[c] / trained:.0f}%)" for c in cols) + " |")
+    lines.append("")
+    lines.append(f"plotting: {plot_s:.1f} s" if plot_s is not None else "plotting: skipped")
+    lines.append(f"total: {total:.1f} s")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", nargs="*", default=None, metavar="EXPERIMENT",
                    help=f"run only these experiments (default: all of {', '.join(EXPERIMENTS)})")
     p.add_argument("--skip-plots", action="store_true", help="train only")
+    p.add_argument("--subprocess", action="store_true",
+                   help="train each experiment in its own `python -m glorot.train` process "
+                        "(default: all in this process; the run folders are the same)")
     p.add_argument("--plan", action="store_true",
                    help="print members, updates and 5x1000-equivalent member-updates per experiment "
                         "(glorot.plan) and exit without training")
@@ -78,40 +191,110 @@ def main(argv: list[str] | None = None) -> int:
     todo = a.only or EXPERIMENTS
     if a.plan:
         return plan(todo, a.profile, a.overrides, a.rate, a.bench)
-    out = Path(a.out or (Path(a.results_dir) / "smoke" if a.profile == "smoke" else a.results_dir))
-    runs = Path(a.results_dir) / "runs" / a.profile
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     t_all = time.perf_counter()
-    timings = {}
+    # paths relative to the repository root, as the training runs (started there) see them
+    res = Path(a.results_dir) if Path(a.results_dir).is_absolute() else ROOT / a.results_dir
+    out = Path(a.out) if a.out else (res / "smoke" if a.profile == "smoke" else res)
+    if not out.is_absolute():
+        out = ROOT / out
+    runs = res / "runs" / a.profile
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+    from tqdm.auto import tqdm  # noqa: PLC0415
+
+    import glorot.trainer as trainer  # noqa: PLC0415
+
+    threads.configure()
+    planned = planned_updates(todo, a.profile, a.overrides)
+    left = {e: n for e, n in planned.items() if not is_complete(runs / e)}
+    total_planned = sum(left.values())
+    # on a terminal: one bar over the whole suite (each run's own bar nests below it and goes away)
+    bar = tqdm(total=total_planned, unit="upd", unit_scale=True, dynamic_ncols=True, disable=None,
+               desc=f"reproduce {a.profile}", position=0,
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} member-updates "
+                          "[{elapsed}<{remaining}]")
+    done = {"n": 0}
+
+    def hook(n: int) -> None:
+        done["n"] += n
+        bar.update(n)  # a no-op when the bar is disabled (not a terminal): ``done`` counts
+
+    rows: list[dict] = []
+    t_train = time.perf_counter()
     for i, exp in enumerate(todo, 1):
         run_dir = runs / exp
         tag = f"[{i}/{len(todo)}] {exp} ({a.profile})"
         if is_complete(run_dir):
-            print(f"{tag}: complete, skipped ({run_dir})", flush=True)
+            bar.write(f"{tag}: complete, skipped ({run_dir})")
+            rows.append({"experiment": exp, "status": "skipped", "wall_s": None,
+                         "member_updates": planned[exp], "phases": run_phases(run_dir, None)})
             continue
-        print(f"{tag}: training -> {run_dir}", flush=True)
+        bar.write(f"{tag}: training {planned[exp]:,} member-updates -> {run_dir}")
         t0 = time.perf_counter()
-        cmd = [sys.executable, "-m", "glorot.train", f"experiment={exp}", f"profile={a.profile}",
-               f"results_dir={a.results_dir}", *a.overrides]
-        r = subprocess.run(cmd, cwd=ROOT, env=env)
-        if r.returncode != 0:
-            print(f"{tag}: FAILED (exit {r.returncode}); command: {' '.join(cmd)}", file=sys.stderr)
-            return r.returncode
-        timings[exp] = time.perf_counter() - t0
-        print(f"{tag}: done in {timings[exp]:.0f} s", flush=True)
+        before = done["n"]
+        args = _train_argv(exp, a.profile, a.results_dir, a.overrides)
+        if a.subprocess:
+            rc = train_subprocess(args, env)
+        else:
+            trainer.progress_hook = hook
+            try:
+                rc = train_in_process(args)
+            finally:
+                trainer.progress_hook = None
+        if rc != 0:
+            bar.close()
+            print(f"{tag}: FAILED (exit {rc}); command: {sys.executable} -m glorot.train {' '.join(args)}",
+                  file=sys.stderr)
+            return rc
+        hook(max(0, planned[exp] - (done["n"] - before)))  # subprocess runs: all at the end
+        wall = time.perf_counter() - t0
+        rows.append({"experiment": exp, "status": "trained", "wall_s": wall, "member_updates": planned[exp],
+                     "phases": run_phases(run_dir, wall)})
+        n, eta = done["n"], ""
+        if n and n < total_planned:
+            elapsed = time.perf_counter() - t_train
+            eta = f"; about {_fmt_s(elapsed * (total_planned - n) / n)} left"
+        bar.write(f"{tag}: done in {_fmt_s(wall)} ({100 * n / max(1, total_planned):.0f}% of the "
+                  f"member-updates{eta})")
+    bar.close()
+    plot_s = None
     if not a.skip_plots:
         print(f"plotting {runs} -> {out}", flush=True)
+        t0 = time.perf_counter()
         cmd = [sys.executable, "-m", "glorot.plot", "--runs", str(runs), "--out", str(out)]
         r = subprocess.run(cmd, cwd=ROOT, env=env)
         if r.returncode != 0:
             print(f"plotting FAILED (exit {r.returncode}); command: {' '.join(cmd)}", file=sys.stderr)
             return r.returncode
+        plot_s = time.perf_counter() - t0
     total = time.perf_counter() - t_all
-    print(f"reproduce ({a.profile}) finished in {total:.0f} s; trained: "
-          + (", ".join(f"{k} {v:.0f} s" for k, v in timings.items()) or "nothing (all complete)"))
+    write_summary(out, rows, plot_s, total, a)
+    trained = [r for r in rows if r["status"] == "trained"]
+    print(f"reproduce ({a.profile}) finished in {_fmt_s(total)}; trained: "
+          + (", ".join(f"{r['experiment']} {r['wall_s']:.0f} s" for r in trained) or "nothing (all complete)"))
     if not a.skip_plots:
         print(f"open {out / 'index.html'} to see every figure with its verdict")
     return 0
+
+
+def write_summary(out: Path, rows: list[dict], plot_s: float | None, total: float, a) -> None:
+    """Print the phase table and write it to ``out``/reproduce_summary.{json,md}."""
+    from glorot.files import write_text  # noqa: PLC0415
+
+    table = summary_table(rows, plot_s, total)
+    print("time per phase (seconds; skipped runs show their earlier run's phases):")
+    print(table)
+    info = {"profile": a.profile, "mode": "subprocess" if a.subprocess else "in-process",
+            "threads": threads.wanted_threads(), "cores": threads.available_cores(),
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+            "total_s": round(total, 3), "plot_s": None if plot_s is None else round(plot_s, 3),
+            "experiments": [{**r, "wall_s": None if r["wall_s"] is None else round(r["wall_s"], 3),
+                             "phases": {k: round(v, 3) for k, v in r["phases"].items()}} for r in rows]}
+    out.mkdir(parents=True, exist_ok=True)
+    write_text(out / "reproduce_summary.json", json.dumps(info, indent=2) + "\n")
+    write_text(out / "reproduce_summary.md",
+               f"# make reproduce ({a.profile}): time per phase\n\n{info['mode']}, {info['threads']} thread(s) "
+               f"on {info['cores']} core(s), OMP_WAIT_POLICY={info['omp_wait_policy']}\n\n{table}\n")
 
 
 def plan(todo: list[str], profile: str, overrides: list[str], rate: float | None, bench: str | None) -> int:

@@ -12,12 +12,16 @@ from __future__ import annotations
 import logging
 import sys
 
-import hydra
-from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig
+from glorot import threads
 
-from glorot.config import ConfigError, register
-from glorot.trainer import train
+threads.configure_env()  # before torch starts its OpenMP runtime (glorot.threads: why)
+
+import hydra  # noqa: E402
+from hydra.core.hydra_config import HydraConfig  # noqa: E402
+from omegaconf import DictConfig  # noqa: E402
+
+from glorot.config import ConfigError, register  # noqa: E402
+from glorot.trainer import train  # noqa: E402
 
 register()
 log = logging.getLogger("glorot")
@@ -25,6 +29,7 @@ log = logging.getLogger("glorot")
 
 @hydra.main(version_base="1.3", config_path="../../configs", config_name="config")
 def main(cfg: DictConfig) -> None:
+    threads.configure()
     try:
         train(cfg, HydraConfig.get().runtime.output_dir)
     except ConfigError as e:
