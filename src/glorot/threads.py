@@ -55,11 +55,17 @@ def wanted_threads(env: dict | None = None) -> int:
     return threads_for(int(jobs) if jobs.isdigit() and int(jobs) > 0 else 1)
 
 
+def legacy(env: dict | None = None) -> bool:
+    """``GLOROT_THREAD_POLICY=legacy``: leave OpenMP's and torch's defaults alone (what the code did
+    before this policy; ``scripts/bench_contention.py`` uses it for the comparison)."""
+    return (os.environ if env is None else env).get("GLOROT_THREAD_POLICY", "") == "legacy"
+
+
 def configure_env(env: dict | None = None) -> dict:
     """Put the wait policy into ``env`` (default: this process's environment) unless one is set;
     returns ``env``. Call before ``import torch`` for it to reach this process's OpenMP runtime."""
     env = os.environ if env is None else env
-    if "OMP_WAIT_POLICY" not in env:
+    if "OMP_WAIT_POLICY" not in env and not legacy(env):
         env["OMP_WAIT_POLICY"] = WAIT_POLICY
     return env
 
@@ -68,9 +74,11 @@ def configure() -> int:
     """Apply the policy to this process: the wait policy (if torch's OpenMP has not started yet)
     and ``torch.set_num_threads``. Returns the thread count."""
     configure_env()
-    n = wanted_threads()
     import torch  # noqa: PLC0415 - after the environment is set
 
+    if legacy():
+        return torch.get_num_threads()
+    n = wanted_threads()
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return n
