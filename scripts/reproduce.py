@@ -105,6 +105,84 @@ def train_in_process(args: list[str]) -> int:
         GlobalHydra.instance().clear()
 
 
+# -- parallel workers (--jobs N): each is one process that trains experiment after experiment ----
+_QUEUE = None
+
+
+def _worker_init(queue) -> None:
+    """In a worker process: report member-updates and starts to the parent through ``queue``."""
+    global _QUEUE
+    _QUEUE = queue
+    import glorot.trainer as trainer  # noqa: PLC0415
+
+    trainer.progress_hook = lambda n: _QUEUE.put(("updates", os.getpid(), n))
+    trainer.run_bar = False  # several runs at once: only the parent's bar
+
+
+def _worker_run(exp: str, args: list[str]) -> tuple[str, int, float]:
+    _QUEUE.put(("start", os.getpid(), exp))
+    t0 = time.perf_counter()
+    rc = train_in_process(args)
+    _QUEUE.put(("end", os.getpid(), exp))
+    return exp, rc, time.perf_counter() - t0
+
+
+def run_parallel(pending: list[str], jobs: int, a, hook, started, finished) -> bool:
+    """Train ``pending`` on ``jobs`` worker processes (each with its share of the cores: glorot.threads;
+    the numbers do not depend on the thread count), in order, the next one as a worker frees up."""
+    import multiprocessing as mp  # noqa: PLC0415
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait  # noqa: PLC0415
+    from queue import Empty  # noqa: PLC0415
+
+    os.environ["GLOROT_PARALLEL_JOBS"] = str(jobs)  # inherited: each worker takes cores // jobs threads
+    ctx = mp.get_context("spawn")  # a fresh interpreter: the wait policy is set before torch loads
+    queue = ctx.Queue()
+    counted: dict[str, int] = {}
+    current: dict[int, str] = {}
+
+    def drain(timeout: float) -> None:
+        try:
+            while True:
+                kind, pid, val = queue.get(timeout=timeout)
+                timeout = 0.0
+                if kind == "start":
+                    current[pid] = val
+                    counted[val] = 0
+                    started(val)
+                elif kind == "updates" and pid in current:
+                    counted[current[pid]] += val
+                    hook(val)
+        except Empty:
+            return
+
+    ok = True
+    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init, initargs=(queue,)) as ex:
+        futs = {ex.submit(_worker_run, exp, _train_argv(exp, a.profile, a.results_dir, a.overrides))
+                for exp in pending}
+        while futs:
+            done_now, futs = wait(futs, timeout=0.2, return_when=FIRST_COMPLETED)
+            drain(0.05)
+            for f in done_now:
+                exp, rc, wall = f.result()
+                drain(0.05)
+                if not finished(exp, rc, wall, counted.get(exp, 0)):
+                    ok = False
+            if not ok:
+                for f in futs:
+                    f.cancel()
+                wait(futs)
+                break
+    return ok
+
+
+def default_jobs(overrides: list[str]) -> int:
+    """Experiments trained at once: 2 on a CPU with 2 or more cores (the quick profile's small
+    networks gain little from a second thread, much from a second run), 1 on a GPU."""
+    if any(o.replace(" ", "").startswith("train.device=cuda") for o in overrides):
+        return 1
+    return 2 if threads.available_cores() >= 2 else 1
+
+
 def planned_updates(todo: list[str], profile: str, overrides: list[str]) -> dict[str, int]:
     """Member-updates per experiment (glorot.plan's arithmetic: members x updates)."""
     from hydra import compose, initialize_config_dir  # noqa: PLC0415
@@ -173,6 +251,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--subprocess", action="store_true",
                    help="train each experiment in its own `python -m glorot.train` process "
                         "(default: all in this process; the run folders are the same)")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="experiments trained at once, each in a worker process with its share of the "
+                        "cores (default: 2 on a CPU with 2+ cores, 1 with train.device=cuda); the numbers "
+                        "are the same at any value")
     p.add_argument("--plan", action="store_true",
                    help="print members, updates and 5x1000-equivalent member-updates per experiment "
                         "(glorot.plan) and exit without training")
@@ -189,6 +271,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: unknown experiment(s) {unknown}; valid choices: {', '.join(EXPERIMENTS)}", file=sys.stderr)
         return 2
     todo = a.only or EXPERIMENTS
+    if a.jobs is not None and a.jobs < 1:
+        print(f"error: --jobs {a.jobs}: must be at least 1", file=sys.stderr)
+        return 2
+    a.jobs = a.jobs or default_jobs(a.overrides)
     if a.plan:
         return plan(todo, a.profile, a.overrides, a.rate, a.bench)
     t_all = time.perf_counter()
@@ -219,43 +305,62 @@ def main(argv: list[str] | None = None) -> int:
         done["n"] += n
         bar.update(n)  # a no-op when the bar is disabled (not a terminal): ``done`` counts
 
-    rows: list[dict] = []
-    t_train = time.perf_counter()
-    for i, exp in enumerate(todo, 1):
-        run_dir = runs / exp
-        tag = f"[{i}/{len(todo)}] {exp} ({a.profile})"
-        if is_complete(run_dir):
-            bar.write(f"{tag}: complete, skipped ({run_dir})")
-            rows.append({"experiment": exp, "status": "skipped", "wall_s": None,
-                         "member_updates": planned[exp], "phases": run_phases(run_dir, None)})
-            continue
-        bar.write(f"{tag}: training {planned[exp]:,} member-updates -> {run_dir}")
-        t0 = time.perf_counter()
-        before = done["n"]
-        args = _train_argv(exp, a.profile, a.results_dir, a.overrides)
-        if a.subprocess:
-            rc = train_subprocess(args, env)
+    rows: dict[str, dict] = {}
+    tags = {exp: f"[{i}/{len(todo)}] {exp} ({a.profile})" for i, exp in enumerate(todo, 1)}
+    pending = []
+    for exp in todo:
+        if is_complete(runs / exp):
+            bar.write(f"{tags[exp]}: complete, skipped ({runs / exp})")
+            rows[exp] = {"experiment": exp, "status": "skipped", "wall_s": None,
+                         "member_updates": planned[exp], "phases": run_phases(runs / exp, None)}
         else:
-            trainer.progress_hook = hook
-            try:
-                rc = train_in_process(args)
-            finally:
-                trainer.progress_hook = None
+            pending.append(exp)
+    t_train = time.perf_counter()
+
+    def started(exp: str) -> None:
+        bar.write(f"{tags[exp]}: training {planned[exp]:,} member-updates -> {runs / exp}")
+
+    def finished(exp: str, rc: int, wall: float, counted: int) -> bool:
+        args = _train_argv(exp, a.profile, a.results_dir, a.overrides)
         if rc != 0:
-            bar.close()
-            print(f"{tag}: FAILED (exit {rc}); command: {sys.executable} -m glorot.train {' '.join(args)}",
-                  file=sys.stderr)
-            return rc
-        hook(max(0, planned[exp] - (done["n"] - before)))  # subprocess runs: all at the end
-        wall = time.perf_counter() - t0
-        rows.append({"experiment": exp, "status": "trained", "wall_s": wall, "member_updates": planned[exp],
-                     "phases": run_phases(run_dir, wall)})
+            bar.write(f"{tags[exp]}: FAILED (exit {rc}); command: {sys.executable} -m glorot.train "
+                      f"{' '.join(args)}", file=sys.stderr)
+            return False
+        hook(max(0, planned[exp] - counted))  # what the run did not report (subprocess runs: all)
+        rows[exp] = {"experiment": exp, "status": "trained", "wall_s": wall, "member_updates": planned[exp],
+                     "phases": run_phases(runs / exp, wall)}
         n, eta = done["n"], ""
         if n and n < total_planned:
-            elapsed = time.perf_counter() - t_train
-            eta = f"; about {_fmt_s(elapsed * (total_planned - n) / n)} left"
-        bar.write(f"{tag}: done in {_fmt_s(wall)} ({100 * n / max(1, total_planned):.0f}% of the "
+            eta = f"; about {_fmt_s((time.perf_counter() - t_train) * (total_planned - n) / n)} left"
+        bar.write(f"{tags[exp]}: done in {_fmt_s(wall)} ({100 * n / max(1, total_planned):.0f}% of the "
                   f"member-updates{eta})")
+        return True
+
+    jobs = 1 if a.subprocess else min(a.jobs, max(1, len(pending)))
+    if jobs > 1:
+        ok = run_parallel(pending, jobs, a, hook, started, finished)
+    else:
+        ok = True
+        for exp in pending:
+            started(exp)
+            t0 = time.perf_counter()
+            before = done["n"]
+            args = _train_argv(exp, a.profile, a.results_dir, a.overrides)
+            if a.subprocess:
+                rc = train_subprocess(args, env)
+            else:
+                trainer.progress_hook = hook
+                try:
+                    rc = train_in_process(args)
+                finally:
+                    trainer.progress_hook = None
+            if not finished(exp, rc, time.perf_counter() - t0, done["n"] - before):
+                ok = False
+                break
+    if not ok:
+        bar.close()
+        return 1
+    rows = [rows[e] for e in todo if e in rows]
     bar.close()
     plot_s = None
     if not a.skip_plots:
@@ -284,7 +389,8 @@ def write_summary(out: Path, rows: list[dict], plot_s: float | None, total: floa
     table = summary_table(rows, plot_s, total)
     print("time per phase (seconds; skipped runs show their earlier run's phases):")
     print(table)
-    info = {"profile": a.profile, "mode": "subprocess" if a.subprocess else "in-process",
+    info = {"profile": a.profile, "mode": "subprocess" if a.subprocess else
+            ("in-process" if a.jobs == 1 else f"{a.jobs} worker processes"),
             "threads": threads.wanted_threads(), "cores": threads.available_cores(),
             "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
             "total_s": round(total, 3), "plot_s": None if plot_s is None else round(plot_s, 3),

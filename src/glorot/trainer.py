@@ -48,6 +48,8 @@ _FIRST_RUN = True
 #: one bar can follow the whole suite. While it is set, each run's own bar is nested under that one
 #: and removed when the run ends.
 progress_hook = None
+#: False: no bar of a run's own (several runs at once in worker processes; their driver shows one)
+run_bar = True
 
 
 # --------------------------------------------------------------------------------------------
@@ -452,7 +454,7 @@ class Run:
 
         hook = progress_hook
         bar = tqdm(total=self.total, initial=start, unit="upd", dynamic_ncols=True,
-                   disable=None if cfg.train.progress else True, desc=cfg.name,
+                   disable=None if cfg.train.progress and run_bar else True, desc=cfg.name,
                    **({"leave": False, "position": 1} if hook is not None else {}))
         if hook is not None and start:
             hook(k * start)
