@@ -15,8 +15,10 @@ The policy (:func:`configure`), applied at start-up by ``python -m glorot.train`
   before the OpenMP runtime starts (before ``import torch``), and child processes inherit it;
 * threads = the cores this process may run on (``os.sched_getaffinity``), divided by the number of
   training processes meant to run side by side (``GLOROT_PARALLEL_JOBS``, set by whoever launches
-  them, e.g. ``submitit_local`` with N parallel jobs), at least 1. An explicit ``GLOROT_THREADS`` or
-  ``OMP_NUM_THREADS`` wins.
+  them: ``scripts/reproduce.py --jobs N``), at least 1; under a Hydra launcher that says how many
+  CPUs a job gets (``hydra.launcher.cpus_per_task``: submitit, ``submitit_local``), that many. An
+  explicit ``GLOROT_THREADS`` or ``OMP_NUM_THREADS`` wins. Child processes (``submitit_local``'s
+  jobs) inherit the wait policy from the environment.
 
 The thread count never changes a result of the training engine (the batched GEMMs give the same
 bits with 1 or 2 threads, tested), and the recorder's SVDs run one matrix per thread
@@ -70,15 +72,20 @@ def configure_env(env: dict | None = None) -> dict:
     return env
 
 
-def configure() -> int:
+def configure(cpus: int | None = None) -> int:
     """Apply the policy to this process: the wait policy (if torch's OpenMP has not started yet)
-    and ``torch.set_num_threads``. Returns the thread count."""
+    and ``torch.set_num_threads``. ``cpus``: the CPUs a launcher gave this job (e.g. Hydra's
+    ``hydra.launcher.cpus_per_task`` for submitit), used unless the environment names a count.
+    Returns the thread count."""
     configure_env()
     import torch  # noqa: PLC0415 - after the environment is set
 
     if legacy():
         return torch.get_num_threads()
+    explicit = any(os.environ.get(k, "").strip().isdigit() for k in ("GLOROT_THREADS", "OMP_NUM_THREADS"))
     n = wanted_threads()
+    if cpus and not explicit:
+        n = max(1, min(int(cpus), available_cores()))
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return n

@@ -27,9 +27,18 @@ register()
 log = logging.getLogger("glorot")
 
 
+def _launcher_cpus() -> int | None:
+    """CPUs per job as the Hydra launcher states them (submitit's ``cpus_per_task``), if it does."""
+    try:
+        cpus = HydraConfig.get().launcher.get("cpus_per_task")
+    except (ValueError, AttributeError):
+        return None
+    return int(cpus) if isinstance(cpus, int) and cpus > 0 else None
+
+
 @hydra.main(version_base="1.3", config_path="../../configs", config_name="config")
 def main(cfg: DictConfig) -> None:
-    threads.configure()
+    threads.configure(_launcher_cpus())
     try:
         train(cfg, HydraConfig.get().runtime.output_dir)
     except ConfigError as e:
