@@ -7,7 +7,7 @@ PROFILE ?= quick
 DATA ?= data
 .DEFAULT_GOAL := help
 
-.PHONY: help setup data test test-all reproduce plan train figures bench clean clean-all campaign gpu-window gpu-window-prep ingest
+.PHONY: help setup data test test-all reproduce plan train figures bench clean clean-all campaign gpu-window gpu-window-prep ingest readme
 
 help: ## list the targets
 	@echo "glorot: reproduce Glorot & Bengio (2010) + He et al. (2015). Targets:"
@@ -50,6 +50,9 @@ plan: setup ## what each experiment at PROFILE would train (members, updates, co
 
 figures: setup ## redraw figures, Table 1, verdicts and the gallery from results/runs/$(PROFILE) (never trains)
 	$(BIN)/python -m glorot.plot --runs results/runs/$(PROFILE) --out $(if $(filter smoke,$(PROFILE)),results/smoke,results)
+
+readme: ## copy results/gallery.md into README.md's gallery block (after make reproduce / make figures)
+	$(BIN)/python scripts/sync_readme.py
 
 bench: setup data ## throughput: naive per-model loop vs the stacked engine (table + JSON in results/bench/)
 	mkdir -p results/bench

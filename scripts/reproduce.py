@@ -11,6 +11,15 @@ Runs go to <results-dir>/runs/<profile>/<experiment>/; a run whose run.json says
 skipped, and an interrupted one resumes from its last checkpoint. Figures, Table 1, verdicts and
 the gallery go to --out (default: results/, or results/smoke/ for smoke).
 Training never plots and plotting never trains: the two stages talk only through the run folders.
+
+Every experiment trains in this one Python process (Hydra composes each one exactly as
+``python -m glorot.train experiment=X profile=P`` would, with the same run folder, ``.hydra/`` files,
+``train.log`` and resume), so the interpreter, torch and MNIST are loaded once; ``--subprocess``
+starts one ``python -m glorot.train`` per experiment instead. The output is one line per experiment
+as it starts and ends and one bar over the whole suite (member-updates done of those planned by
+``glorot.plan``, with the time left). At the end, the time of each phase of each experiment (start-up,
+data, init, train, batches, evaluate, record, jacobian, checkpoint, write; from each run.json's
+``phases``) and of plotting is printed and written to ``<out>/reproduce_summary.json`` and ``.md``.
 """
 
 from __future__ import annotations
@@ -24,6 +33,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))  # glorot.threads: no dependencies, safe before torch
+from glorot import threads  # noqa: E402
+
+threads.configure_env()  # OMP_WAIT_POLICY=PASSIVE before torch loads (glorot.threads: why)
+
 #: the budgets: configs/profile/<name>.yaml (smoke, quick, paper, paper_full)
 PROFILES = sorted(p.stem for p in (ROOT / "configs" / "profile").glob("*.yaml"))
 
@@ -42,6 +56,10 @@ EXPERIMENTS = [
     "pitfall_linear",  # pitfalls: deep linear network vs (n Var[W])^(l/2) (init only)
     "pitfall_leaky",   # pitfalls: leaky relu a=0.25, 30 layers, He's generalized init (init only)
 ]
+
+#: the phases of a run (glorot.trainer.Phases), in the order of the summary table
+PHASES = ("startup", "data", "init", "train", "batches", "evaluate", "record", "jacobian", "checkpoint",
+          "write", "other")
 
 
 def is_complete(run_dir: Path) -> bool:
@@ -86,6 +104,176 @@ def preflight(todo: list[str], profile: str, results_dir: str, overrides: list[s
     return None
 
 
+def _train_argv(exp: str, profile: str, results_dir: str, overrides: list[str]) -> list[str]:
+    return [f"experiment={exp}", f"profile={profile}", f"results_dir={results_dir}", *overrides]
+
+
+def train_subprocess(args: list[str], env: dict) -> int:
+    """``python -m glorot.train ARGS`` in its own process (``--subprocess``)."""
+    return subprocess.run([sys.executable, "-m", "glorot.train", *args], cwd=ROOT, env=env).returncode
+
+
+def train_in_process(args: list[str]) -> int:
+    """``python -m glorot.train ARGS`` in this process: the same Hydra entry point, with the same
+    argv, working directory (the repository root) and hence the same run folder, ``.hydra/`` files,
+    ``train.log`` and ``run.json`` command. Returns its exit status."""
+    import glorot.train as entry  # noqa: PLC0415
+    from hydra._internal.utils import _run_hydra, get_args_parser  # noqa: PLC0415
+    from hydra.core.global_hydra import GlobalHydra  # noqa: PLC0415
+
+    argv, cwd = sys.argv, os.getcwd()
+    sys.argv = [entry.__file__, *args]
+    os.chdir(ROOT)
+    try:
+        # what @hydra.main does, with the config directory given as the absolute path that the
+        # script's relative config_path resolves to (Hydra records the same source in hydra.yaml);
+        # the task name is the module's last part, "train", as for the script
+        parser = get_args_parser()
+        _run_hydra(args=parser.parse_args(args), args_parser=parser, task_function=entry.main.__wrapped__,
+                   config_path=str(ROOT / "configs"), config_name="config")
+        return 0
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else 1
+    finally:
+        sys.argv = argv
+        os.chdir(cwd)
+        GlobalHydra.instance().clear()
+
+
+# -- parallel workers (--jobs N): each is one process that trains experiment after experiment ----
+_QUEUE = None
+
+
+def _worker_init(queue) -> None:
+    """In a worker process: report member-updates and starts to the parent through ``queue``."""
+    global _QUEUE
+    _QUEUE = queue
+    import glorot.trainer as trainer  # noqa: PLC0415
+
+    trainer.progress_hook = lambda n: _QUEUE.put(("updates", os.getpid(), n))
+    trainer.run_bar = False  # several runs at once: only the parent's bar
+
+
+def _worker_run(exp: str, args: list[str]) -> tuple[str, int, float]:
+    _QUEUE.put(("start", os.getpid(), exp))
+    t0 = time.perf_counter()
+    rc = train_in_process(args)
+    _QUEUE.put(("end", os.getpid(), exp))
+    return exp, rc, time.perf_counter() - t0
+
+
+def run_parallel(pending: list[str], jobs: int, a, hook, started, finished) -> bool:
+    """Train ``pending`` on ``jobs`` worker processes (each with its share of the cores: glorot.threads;
+    the numbers do not depend on the thread count), in order, the next one as a worker frees up."""
+    import multiprocessing as mp  # noqa: PLC0415
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait  # noqa: PLC0415
+    from queue import Empty  # noqa: PLC0415
+
+    os.environ["GLOROT_PARALLEL_JOBS"] = str(jobs)  # inherited: each worker takes cores // jobs threads
+    ctx = mp.get_context("spawn")  # a fresh interpreter: the wait policy is set before torch loads
+    queue = ctx.Queue()
+    counted: dict[str, int] = {}
+    current: dict[int, str] = {}
+
+    def drain(timeout: float) -> None:
+        try:
+            while True:
+                kind, pid, val = queue.get(timeout=timeout)
+                timeout = 0.0
+                if kind == "start":
+                    current[pid] = val
+                    counted[val] = 0
+                    started(val)
+                elif kind == "updates" and pid in current:
+                    counted[current[pid]] += val
+                    hook(val)
+        except Empty:
+            return
+
+    ok = True
+    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init, initargs=(queue,)) as ex:
+        futs = {ex.submit(_worker_run, exp, _train_argv(exp, a.profile, a.results_dir, a.overrides))
+                for exp in pending}
+        while futs:
+            done_now, futs = wait(futs, timeout=0.2, return_when=FIRST_COMPLETED)
+            drain(0.05)
+            for f in done_now:
+                exp, rc, wall = f.result()
+                drain(0.05)
+                if not finished(exp, rc, wall, counted.get(exp, 0)):
+                    ok = False
+            if not ok:
+                for f in futs:
+                    f.cancel()
+                wait(futs)
+                break
+    return ok
+
+
+def default_jobs(overrides: list[str]) -> int:
+    """Experiments trained at once: 2 on a CPU with 2 or more cores (the quick profile's small
+    networks gain little from a second thread, much from a second run), 1 on a GPU."""
+    if any(o.replace(" ", "").startswith("train.device=cuda") for o in overrides):
+        return 1
+    return 2 if threads.available_cores() >= 2 else 1
+
+
+def planned_updates(todo: list[str], profile: str, overrides: list[str]) -> dict[str, int]:
+    """Member-updates per experiment (glorot.plan's arithmetic: members x updates)."""
+    from hydra import compose, initialize_config_dir  # noqa: PLC0415
+
+    from glorot.config import register  # noqa: PLC0415
+    from glorot.plan import cost  # noqa: PLC0415
+
+    register()
+    with initialize_config_dir(config_dir=str(ROOT / "configs"), version_base="1.3"):
+        return {e: cost(e, compose(config_name="config",
+                                   overrides=[f"experiment={e}", f"profile={profile}", *overrides])).member_updates
+                for e in todo}
+
+
+def _fmt_s(s: float) -> str:
+    s = max(0.0, float(s))
+    return f"{s:.0f} s" if s < 90 else f"{int(s // 60)} min {int(s % 60):02d} s"
+
+
+def run_phases(run_dir: Path, wall: float | None) -> dict[str, float]:
+    """The phases of a finished run (its run.json); with ``wall`` (the experiment's time as seen
+    from here), ``startup`` becomes everything outside the trainer's own phases: interpreter,
+    imports and Hydra for a subprocess, Hydra's composition and job set-up in this process."""
+    try:
+        ph = dict(json.loads((run_dir / "run.json").read_text()).get("phases") or {})
+    except (OSError, json.JSONDecodeError):
+        ph = {}
+    if wall is not None:
+        inside = sum(v for k, v in ph.items() if k != "startup")
+        ph["startup"] = max(0.0, wall - inside)
+    return ph
+
+
+def summary_table(rows: list[dict], plot_s: float | None, total: float) -> str:
+    """The summary as a markdown table: seconds per phase per experiment, shares in the last row."""
+    cols = [c for c in PHASES if any(r["phases"].get(c) for r in rows)]
+    head = "| experiment | status | wall s | " + " | ".join(cols) + " |"
+    lines = [head, "|" + "---|" * (3 + len(cols))]
+    sums = dict.fromkeys(cols, 0.0)
+    for r in rows:
+        ph = r["phases"]
+        for c in cols:
+            sums[c] += ph.get(c, 0.0) if r["status"] == "trained" else 0.0
+        wall = f"{r['wall_s']:.1f}" if r["wall_s"] is not None else "-"
+        lines.append(f"| {r['experiment']} | {r['status']} | {wall} | "
+                     + " | ".join(f"{ph.get(c, 0.0):.1f}" for c in cols) + " |")
+    trained = sum(sums.values())
+    if trained:
+        lines.append("| **all trained** | | " + f"{trained:.1f} | "
+                     + " | ".join(f"{sums[c]:.1f} ({100 * sums[c] / trained:.0f}%)" for c in cols) + " |")
+    lines.append("")
+    lines.append(f"plotting: {plot_s:.1f} s" if plot_s is not None else "plotting: skipped")
+    lines.append(f"total: {total:.1f} s")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = _Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--profile", default="quick", choices=PROFILES,
@@ -95,6 +283,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", nargs="*", default=None, metavar="EXPERIMENT",
                    help=f"run only these experiments (default: all of {', '.join(EXPERIMENTS)})")
     p.add_argument("--skip-plots", action="store_true", help="train only")
+    p.add_argument("--subprocess", action="store_true",
+                   help="train each experiment in its own `python -m glorot.train` process "
+                        "(default: all in this process; the run folders are the same)")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="experiments trained at once, each in a worker process with its share of the "
+                        "cores (default: 2 on a CPU with 2+ cores, 1 with train.device=cuda); the numbers "
+                        "are the same at any value")
     p.add_argument("--plan", action="store_true",
                    help="print members, updates and 5x1000-equivalent member-updates per experiment "
                         "(glorot.plan) and exit without training")
@@ -111,46 +306,140 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: unknown experiment(s) {unknown}; valid choices: {', '.join(EXPERIMENTS)}", file=sys.stderr)
         return 2
     todo = a.only or EXPERIMENTS
+    if a.jobs is not None and a.jobs < 1:
+        print(f"error: --jobs {a.jobs}: must be at least 1", file=sys.stderr)
+        return 2
+    a.jobs = a.jobs or default_jobs(a.overrides)
     refusal = preflight(todo, a.profile, a.results_dir, a.overrides)
     if refusal:
         print(f"error: {refusal}", file=sys.stderr)
         return 2
     if a.plan:
         return plan(todo, a.profile, a.overrides, a.rate, a.bench)
-    out = Path(a.out or (Path(a.results_dir) / "smoke" if a.profile == "smoke" else a.results_dir))
-    runs = Path(a.results_dir) / "runs" / a.profile
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     t_all = time.perf_counter()
-    timings = {}
-    for i, exp in enumerate(todo, 1):
-        run_dir = runs / exp
-        tag = f"[{i}/{len(todo)}] {exp} ({a.profile})"
-        if is_complete(run_dir):
-            print(f"{tag}: complete, skipped ({run_dir})", flush=True)
-            continue
-        print(f"{tag}: training -> {run_dir}", flush=True)
-        t0 = time.perf_counter()
-        cmd = [sys.executable, "-m", "glorot.train", f"experiment={exp}", f"profile={a.profile}",
-               f"results_dir={a.results_dir}", *a.overrides]
-        r = subprocess.run(cmd, cwd=ROOT, env=env)
-        if r.returncode != 0:
-            print(f"{tag}: FAILED (exit {r.returncode}); command: {' '.join(cmd)}", file=sys.stderr)
-            return r.returncode
-        timings[exp] = time.perf_counter() - t0
-        print(f"{tag}: done in {timings[exp]:.0f} s", flush=True)
+    # paths relative to the repository root, as the training runs (started there) see them
+    res = Path(a.results_dir) if Path(a.results_dir).is_absolute() else ROOT / a.results_dir
+    out = Path(a.out) if a.out else (res / "smoke" if a.profile == "smoke" else res)
+    if not out.is_absolute():
+        out = ROOT / out
+    runs = res / "runs" / a.profile
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+    from tqdm.auto import tqdm  # noqa: PLC0415
+
+    import glorot.trainer as trainer  # noqa: PLC0415
+
+    threads.configure()
+    planned = planned_updates(todo, a.profile, a.overrides)
+    left = {e: n for e, n in planned.items() if not is_complete(runs / e)}
+    total_planned = sum(left.values())
+    # on a terminal: one bar over the whole suite (each run's own bar nests below it and goes away)
+    bar = tqdm(total=total_planned, unit="upd", unit_scale=True, dynamic_ncols=True, disable=None,
+               desc=f"reproduce {a.profile}", position=0,
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} member-updates "
+                          "[{elapsed}<{remaining}]")
+    done = {"n": 0}
+
+    def hook(n: int) -> None:
+        done["n"] += n
+        bar.update(n)  # a no-op when the bar is disabled (not a terminal): ``done`` counts
+
+    rows: dict[str, dict] = {}
+    tags = {exp: f"[{i}/{len(todo)}] {exp} ({a.profile})" for i, exp in enumerate(todo, 1)}
+    pending = []
+    for exp in todo:
+        if is_complete(runs / exp):
+            bar.write(f"{tags[exp]}: complete, skipped ({runs / exp})")
+            rows[exp] = {"experiment": exp, "status": "skipped", "wall_s": None,
+                         "member_updates": planned[exp], "phases": run_phases(runs / exp, None)}
+        else:
+            pending.append(exp)
+    t_train = time.perf_counter()
+
+    def started(exp: str) -> None:
+        bar.write(f"{tags[exp]}: training {planned[exp]:,} member-updates -> {runs / exp}")
+
+    def finished(exp: str, rc: int, wall: float, counted: int) -> bool:
+        args = _train_argv(exp, a.profile, a.results_dir, a.overrides)
+        if rc != 0:
+            bar.write(f"{tags[exp]}: FAILED (exit {rc}); command: {sys.executable} -m glorot.train "
+                      f"{' '.join(args)}", file=sys.stderr)
+            return False
+        hook(max(0, planned[exp] - counted))  # what the run did not report (subprocess runs: all)
+        rows[exp] = {"experiment": exp, "status": "trained", "wall_s": wall, "member_updates": planned[exp],
+                     "phases": run_phases(runs / exp, wall)}
+        n, eta = done["n"], ""
+        if n and n < total_planned:
+            eta = f"; about {_fmt_s((time.perf_counter() - t_train) * (total_planned - n) / n)} left"
+        bar.write(f"{tags[exp]}: done in {_fmt_s(wall)} ({100 * n / max(1, total_planned):.0f}% of the "
+                  f"member-updates{eta})")
+        return True
+
+    jobs = 1 if a.subprocess else min(a.jobs, max(1, len(pending)))
+    if jobs > 1:
+        ok = run_parallel(pending, jobs, a, hook, started, finished)
+    else:
+        ok = True
+        for exp in pending:
+            started(exp)
+            t0 = time.perf_counter()
+            before = done["n"]
+            args = _train_argv(exp, a.profile, a.results_dir, a.overrides)
+            if a.subprocess:
+                rc = train_subprocess(args, env)
+            else:
+                trainer.progress_hook = hook
+                try:
+                    rc = train_in_process(args)
+                finally:
+                    trainer.progress_hook = None
+            if not finished(exp, rc, time.perf_counter() - t0, done["n"] - before):
+                ok = False
+                break
+    if not ok:
+        bar.close()
+        return 1
+    rows = [rows[e] for e in todo if e in rows]
+    bar.close()
+    plot_s = None
     if not a.skip_plots:
         print(f"plotting {runs} -> {out}", flush=True)
+        t0 = time.perf_counter()
         cmd = [sys.executable, "-m", "glorot.plot", "--runs", str(runs), "--out", str(out)]
         r = subprocess.run(cmd, cwd=ROOT, env=env)
         if r.returncode != 0:
             print(f"plotting FAILED (exit {r.returncode}); command: {' '.join(cmd)}", file=sys.stderr)
             return r.returncode
+        plot_s = time.perf_counter() - t0
     total = time.perf_counter() - t_all
-    print(f"reproduce ({a.profile}) finished in {total:.0f} s; trained: "
-          + (", ".join(f"{k} {v:.0f} s" for k, v in timings.items()) or "nothing (all complete)"))
+    write_summary(out, rows, plot_s, total, a)
+    trained = [r for r in rows if r["status"] == "trained"]
+    print(f"reproduce ({a.profile}) finished in {_fmt_s(total)}; trained: "
+          + (", ".join(f"{r['experiment']} {r['wall_s']:.0f} s" for r in trained) or "nothing (all complete)"))
     if not a.skip_plots:
         print(f"open {out / 'index.html'} to see every figure with its verdict")
     return 0
+
+
+def write_summary(out: Path, rows: list[dict], plot_s: float | None, total: float, a) -> None:
+    """Print the phase table and write it to ``out``/reproduce_summary.{json,md}."""
+    from glorot.files import write_text  # noqa: PLC0415
+
+    table = summary_table(rows, plot_s, total)
+    print("time per phase (seconds; skipped runs show their earlier run's phases):")
+    print(table)
+    info = {"profile": a.profile, "mode": "subprocess" if a.subprocess else
+            ("in-process" if a.jobs == 1 else f"{a.jobs} worker processes"),
+            "threads": threads.wanted_threads(), "cores": threads.available_cores(),
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+            "total_s": round(total, 3), "plot_s": None if plot_s is None else round(plot_s, 3),
+            "experiments": [{**r, "wall_s": None if r["wall_s"] is None else round(r["wall_s"], 3),
+                             "phases": {k: round(v, 3) for k, v in r["phases"].items()}} for r in rows]}
+    out.mkdir(parents=True, exist_ok=True)
+    write_text(out / "reproduce_summary.json", json.dumps(info, indent=2) + "\n")
+    write_text(out / "reproduce_summary.md",
+               f"# make reproduce ({a.profile}): time per phase\n\n{info['mode']}, {info['threads']} thread(s) "
+               f"on {info['cores']} core(s), OMP_WAIT_POLICY={info['omp_wait_policy']}\n\n{table}\n")
 
 
 def plan(todo: list[str], profile: str, overrides: list[str], rate: float | None, bench: str | None) -> int:

@@ -123,6 +123,10 @@ def test_threshold_claims_need_every_seed_against_them():
     # one lecun seed escaped, the other stalled: mean 46%, "learns" by the mean; seeds disagree
     assert relu30_train.judge(members([0.03, 0.89], [0.06, 0.06]))[0]["verdict"] == "inconclusive"
     assert relu30_train.judge(members([0.03, 0.04], [0.06, 0.06]))[0]["verdict"] == "not reproduced"
+    # neither stalled (the quick profile's 42.8% and 50.0%): against "1/n stalls" on every kernel
+    assert relu30_train.judge(members([0.428, 0.500], [0.05, 0.07]))[0]["verdict"] == "not reproduced"
+    assert relu30_train.judge(members([0.40, 0.49], [0.05, 0.07]))[0]["verdict"] == "not reproduced"
+    assert relu30_train.judge(members([0.89, 0.90], [0.55, 0.60]))[0]["verdict"] == "not reproduced"
     assert relu30_train.judge(members([0.89, 0.90], [0.06, 0.06]))[0]["verdict"] == "reproduced"
     assert judging.all_seeds([0.1, 0.2], lambda x: x < 0.5) and not judging.all_seeds([], lambda x: True)
 

@@ -68,3 +68,19 @@ def test_every_image_loads_in_chromium(gallery):
         assert driver.find_element("id", "table1").text.count("Tanh") >= 2
     finally:
         driver.quit()
+
+
+def test_readme_shows_the_committed_gallery():
+    """README.md's gallery block is results/gallery.md as the plotting stage wrote it (make readme),
+    and the sync refuses a README without the block."""
+    import importlib.util  # noqa: PLC0415
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("sync_readme", root / "scripts" / "sync_readme.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.main(["--check"]) == 0, "README.md's gallery is stale: run make readme"
+    readme = f"x\n{mod.START}\nold\n{mod.END}\ny\n"
+    assert mod.synced(readme, "| new |\n") == f"x\n{mod.START}\n| new |\n{mod.END}\ny\n"
+    with pytest.raises(ValueError):
+        mod.synced("no block", "| new |")

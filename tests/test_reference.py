@@ -27,9 +27,6 @@ CHANGED = {
     ("table1", "final test error at chosen lr, Softsign vs Tanh"): (
         "not reproduced", "inconclusive", "robustness rule: Softsign 5.12% vs Tanh 5.04% is the wrong sign at "
         "p = 0.94, not a contradiction"),
-    ("relu30_train", "final test error; learns < 0.5"): (
-        "not reproduced", "inconclusive", "robustness rule: lecun's mean 46.4% is below 'learns' (0.5) but its "
-        "seeds do not all learn"),
 }
 #: rows that are new, with the reason
 ADDED = {

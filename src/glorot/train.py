@@ -22,14 +22,18 @@ import os
 import sys
 import traceback
 
-import hydra
-from hydra.core.hydra_config import HydraConfig
-from hydra.errors import HydraException, MissingConfigException
-from omegaconf import DictConfig
-from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
+from glorot import threads
 
-from glorot.config import ConfigError, Refused, discard_new_run_dir, register, schema_keys, suggest
-from glorot.data import DataError
+threads.configure_env()  # before torch starts its OpenMP runtime (glorot.threads: why)
+
+import hydra  # noqa: E402
+from hydra.core.hydra_config import HydraConfig  # noqa: E402
+from hydra.errors import HydraException, MissingConfigException  # noqa: E402
+from omegaconf import DictConfig  # noqa: E402
+from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException  # noqa: E402
+
+from glorot.config import ConfigError, Refused, discard_new_run_dir, register, schema_keys, suggest  # noqa: E402
+from glorot.data import DataError  # noqa: E402
 
 register()
 log = logging.getLogger("glorot")
@@ -38,8 +42,18 @@ log = logging.getLogger("glorot")
 REFUSED_OS_ERRORS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT}
 
 
+def _launcher_cpus() -> int | None:
+    """CPUs per job as the Hydra launcher states them (submitit's ``cpus_per_task``), if it does."""
+    try:
+        cpus = HydraConfig.get().launcher.get("cpus_per_task")
+    except (ValueError, AttributeError):
+        return None
+    return int(cpus) if isinstance(cpus, int) and cpus > 0 else None
+
+
 @hydra.main(version_base="1.3", config_path="../../configs", config_name="config")
 def main(cfg: DictConfig) -> None:
+    threads.configure(_launcher_cpus())
     from glorot.trainer import train  # noqa: PLC0415 - torch: not needed to refuse a run
 
     run_dir = HydraConfig.get().runtime.output_dir

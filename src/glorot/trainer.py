@@ -41,6 +41,15 @@ from glorot.nn import SIGNAL_INITS, Member, StackedMLP, split_spec
 log = logging.getLogger(__name__)
 
 CHECKPOINT = "checkpoint.pt"
+#: true until the first :meth:`Run.run` of this process (only that one has a start-up phase)
+_FIRST_RUN = True
+#: set by a driver of many runs in one process (``scripts/reproduce.py``): called with the number
+#: of member-updates done since its last call (the updates of a resumed run at its start), so that
+#: one bar can follow the whole suite. While it is set, each run's own bar is nested under that one
+#: and removed when the run ends.
+progress_hook = None
+#: False: no bar of a run's own (several runs at once in worker processes; their driver shows one)
+run_bar = True
 
 
 # --------------------------------------------------------------------------------------------
@@ -88,6 +97,66 @@ def environment(dev: torch.device) -> dict:
         "host": socket.gethostname(),
         "threads": torch.get_num_threads(),
     }
+
+
+def process_age() -> float | None:
+    """Seconds since this process started (Linux ``/proc``; None elsewhere): the start-up phase
+    of a run is this age when :meth:`Run.run` begins (interpreter, imports, Hydra composition)."""
+    try:
+        ticks = os.sysconf("SC_CLK_TCK")
+        start = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19]) / ticks
+        return float(Path("/proc/uptime").read_text().split()[0]) - start
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class Phases:
+    """Wall-clock seconds per phase of a run (``run.json``'s ``phases``): ``with phases("train"):``
+    adds the time of the block to that phase. On a CUDA device the ops are asynchronous, so a
+    phase's time is the time to *launch* its work unless a later phase waited for it; on the CPU
+    every op is synchronous and the split is exact."""
+
+    def __init__(self, initial: dict | None = None):
+        self.s: dict[str, float] = dict(initial or {})
+        self._name: str | None = None
+        self._t = 0.0
+
+    def add(self, name: str, seconds: float) -> None:
+        self.s[name] = self.s.get(name, 0.0) + seconds
+
+    def __call__(self, name: str) -> "Phases":
+        self._name = name
+        return self
+
+    def __enter__(self) -> "Phases":
+        self._stack = getattr(self, "_stack", [])
+        self._stack.append((self._name, time.perf_counter()))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        name, t = self._stack.pop()
+        self.add(name, time.perf_counter() - t)
+
+    def rounded(self) -> dict[str, float]:
+        return {k: round(v, 3) for k, v in self.s.items()}
+
+
+_DATA_CACHE: dict[str, Dataset] = {}
+
+
+def cached_dataset(data_cfg) -> Dataset:
+    """``load_dataset(data_cfg)``, loaded once per process and data config: several runs in one
+    process (``scripts/reproduce.py``, the stacked launcher) unpack MNIST (~2-3 s) or draw
+    Shapeset's fixed sets once. The cached tensors are never written to (batches are gathered
+    copies), and :meth:`Dataset.to` gives each run a fresh online sampler."""
+    key = json.dumps(OmegaConf.to_container(data_cfg, resolve=True), sort_keys=True, default=str) \
+        if OmegaConf.is_config(data_cfg) else None
+    if key is None:
+        return load_dataset(data_cfg)
+    if key not in _DATA_CACHE:
+        _DATA_CACHE.clear()  # one data set at a time: MNIST is ~200 MB
+        _DATA_CACHE[key] = load_dataset(data_cfg)
+    return _DATA_CACHE[key]
 
 
 # --------------------------------------------------------------------------------------------
@@ -285,6 +354,12 @@ class Run:
 
     # -- main loop --------------------------------------------------------------------------
     def run(self) -> pd.DataFrame:
+        global _FIRST_RUN
+        age = process_age() if _FIRST_RUN else None
+        _FIRST_RUN = False
+        t_run = time.perf_counter()
+        ph = Phases({"startup": age} if age is not None else None)
+        self.phases = ph
         cfg = self.cfg
         self.run_dir.mkdir(parents=True, exist_ok=True)
         if cfg.train.resume and self.is_complete():
@@ -292,12 +367,14 @@ class Run:
             return pd.read_csv(self.run_dir / "members.csv")
         write_text(self.run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
 
-        ds: Dataset = load_dataset(cfg.data).to(self.device, self.dtype)
-        # init=critical (glorot.theory) needs the inputs' second moment: the training set's mean x^2
-        q0 = float(ds.train_x.square().mean(dtype=torch.float64)) if any(
-            split_spec(m.init)[0] in SIGNAL_INITS for m in self.members) else None
-        model = StackedMLP(self.members, ds.n_in, cfg.model.width, cfg.model.depth, ds.n_classes,
-                           dtype=self.dtype, device=self.device, q0=q0)
+        with ph("data"):
+            ds: Dataset = cached_dataset(cfg.data).to(self.device, self.dtype)
+        with ph("init"):
+            # init=critical (glorot.theory) needs the inputs' second moment: the training set's mean x^2
+            q0 = float(ds.train_x.square().mean(dtype=torch.float64)) if any(
+                split_spec(m.init)[0] in SIGNAL_INITS for m in self.members) else None
+            model = StackedMLP(self.members, ds.n_in, cfg.model.width, cfg.model.depth, ds.n_classes,
+                               dtype=self.dtype, device=self.device, q0=q0)
         k = model.k
         alive = torch.ones(k, dtype=torch.bool, device=self.device)
         died_at = torch.full((k,), -1, dtype=torch.long, device=self.device)
@@ -315,6 +392,7 @@ class Run:
 
         ckpt = self.run_dir / CHECKPOINT
         if cfg.train.resume and ckpt.exists():
+            t_ck = time.perf_counter()
             state = torch.load(ckpt, map_location=self.device, weights_only=False)
             model.load_state_dict(state["model"])
             alive.copy_(state["alive"])
@@ -324,6 +402,10 @@ class Run:
             elapsed_before = state["elapsed"]
             if recorder is not None and state.get("recorder") is not None:
                 recorder.load_state_dict(state["recorder"])
+            for name, sec in (state.get("phases") or {}).items():
+                if name != "startup":
+                    ph.add(name, sec)
+            ph.add("checkpoint", time.perf_counter() - t_ck)
             log.info("resuming from %s at update %d", ckpt, start)
 
         self.write_run_json(status="running")
@@ -367,40 +449,62 @@ class Run:
         def save_checkpoint(step: int, elapsed: float):
             state = {"model": model.state_dict(), "alive": alive, "died_at": died_at, "loss_sum": loss_sum,
                      "loss_n": loss_n, "rows": rows, "step": step, "elapsed": elapsed,
-                     "recorder": recorder.state_dict() if recorder is not None else None}
+                     "recorder": recorder.state_dict() if recorder is not None else None,
+                     "phases": {k: v for k, v in ph.s.items() if k != "startup"}}
             atomic_write(ckpt, lambda p: torch.save(state, p))
 
         from tqdm.auto import tqdm  # noqa: PLC0415
 
+        hook = progress_hook
         bar = tqdm(total=self.total, initial=start, unit="upd", dynamic_ncols=True,
-                   disable=None if cfg.train.progress else True, desc=cfg.name)
+                   disable=None if cfg.train.progress and run_bar else True, desc=cfg.name,
+                   **({"leave": False, "position": 1} if hook is not None else {}))
+        if hook is not None and start:
+            hook(k * start)
+        hooked = start
         bar_every = max(1, min(200, self.total // 500 or 1))
         t0 = time.perf_counter()
+        t_batches = t_train = 0.0
         step = start
         update = make_step(model, alive, died_at, loss_sum, bool(cfg.train.cuda_graph))
         try:
             while True:
                 if recorder is not None and step in rec_steps:
-                    recorder.record(step, step * self.b)
+                    j0 = recorder.seconds.get("jacobian", 0.0)
+                    with ph("record"):
+                        recorder.record(step, step * self.b)
+                    jac = recorder.seconds.get("jacobian", 0.0) - j0  # the SVDs: a phase of their own
+                    ph.add("jacobian", jac)
+                    ph.add("record", -jac)
                 if step in evals:
-                    host = do_eval(step)
+                    with ph("evaluate"):
+                        host = do_eval(step)
                     ve = host["ve"][host["alive"]]
                     bar.set_postfix(valid_err=f"{np.nanmin(ve):.4f}" if len(ve) else "n/a",
                                     alive=f"{int(host['alive'].sum())}/{k}")
                 if step >= self.total:
                     break
+                t_b = time.perf_counter()
                 if ds.sampler is not None:
                     x, y = ds.sampler(step, seeds, self.b)
                 else:
                     idx = sampler.indices(step)
                     x, y = ds.train_x[idx], ds.train_y[idx]
+                t_u = time.perf_counter()
                 update(x, y, step)
+                t_e = time.perf_counter()
+                t_batches += t_u - t_b
+                t_train += t_e - t_u
                 loss_n += 1
                 step += 1
                 if step % bar_every == 0 or step == self.total:
                     bar.update(step - bar.n)
+                    if hook is not None:
+                        hook(k * (step - hooked))
+                        hooked = step
                 if ck_every and step % ck_every == 0 and step < self.total:
-                    save_checkpoint(step, elapsed_before + time.perf_counter() - t0)
+                    with ph("checkpoint"):
+                        save_checkpoint(step, elapsed_before + time.perf_counter() - t0)
         except KeyboardInterrupt:
             # An interrupt may land inside an update; only the last periodic checkpoint is whole.
             bar.close()
@@ -411,6 +515,9 @@ class Run:
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
         wall = elapsed_before + time.perf_counter() - t0
+        ph.add("batches", t_batches)
+        ph.add("train", t_train)
+        t_w = time.perf_counter()
         trained = self.total - start
 
         metrics = pd.DataFrame(rows, columns=["member", "step", "examples_seen", "split", "loss", "error"])
@@ -436,9 +543,12 @@ class Run:
         members = self.members_frame(final)
         write_csv(self.run_dir / "members.csv", members)
         rate = k * trained / (time.perf_counter() - t0) if trained else float("nan")
+        ph.add("write", time.perf_counter() - t_w)
+        ph.add("other", max(0.0, time.perf_counter() - t_run - sum(v for n, v in ph.s.items()
+                                                                    if n != "startup")))
         self.write_run_json(status="complete", wall_time_s=round(wall, 3),
                             member_updates_per_s=round(rate, 1) if trained else None,
-                            diverged=int((~alive_h).sum()))
+                            diverged=int((~alive_h).sum()), phases=ph.rounded())
         if ckpt.exists():
             ckpt.unlink()
         log.info("done in %.1f s (%.0f member-updates/s); %d/%d diverged; results in %s",

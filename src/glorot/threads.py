@@ -1,0 +1,100 @@
+"""CPU thread policy: how many intra-op threads a process uses, and how idle threads wait.
+
+Why (measured on the shared 2-core VM, 2026-12-03, with other processes running): OpenMP's
+default wait policy lets an idle worker thread **spin** for a while before it sleeps. When the cores
+are shared with another busy process, every parallel region then waits for a worker that the OS has
+descheduled while the spinning threads burn the cores the others need: a batched 200x200 ``bmm``
+loop took 9.4 s with 2 threads against 1.5 s with 1, and a batch of four 1000x1000 SVDs 16.3 s
+against 2.9 s. With ``OMP_WAIT_POLICY=PASSIVE`` (idle threads sleep at once) the same 2-thread calls
+took 1.2 s and 2.2 s. ``scripts/bench_contention.py`` measures the effect on training runs.
+
+The policy (:func:`configure`), applied at start-up by ``python -m glorot.train``,
+``scripts/reproduce.py`` and the stacked launcher:
+
+* ``OMP_WAIT_POLICY=PASSIVE`` unless the user set a wait policy; it must be in the environment
+  before the OpenMP runtime starts (before ``import torch``), and child processes inherit it;
+* threads = the cores this process may run on (``os.sched_getaffinity``), divided by the number of
+  training processes meant to run side by side (``GLOROT_PARALLEL_JOBS``, set by whoever launches
+  them: ``scripts/reproduce.py --jobs N``), at least 1; under a Hydra launcher that says how many
+  CPUs a job gets (``hydra.launcher.cpus_per_task``: submitit, ``submitit_local``), that many. An
+  explicit ``GLOROT_THREADS`` or ``OMP_NUM_THREADS`` wins. Child processes (``submitit_local``'s
+  jobs) inherit the wait policy from the environment.
+
+The thread count never changes a result of the training engine (the batched GEMMs give the same
+bits with 1 or 2 threads, tested), and the recorder's SVDs run one matrix per thread
+(``glorot.record``) so that they do not depend on it either.
+"""
+
+from __future__ import annotations
+
+import os
+
+WAIT_POLICY = "PASSIVE"
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity; ``os.cpu_count()`` where that is unknown)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def threads_for(parallel_jobs: int = 1, cores: int | None = None) -> int:
+    """Intra-op threads for one of ``parallel_jobs`` processes sharing ``cores`` (default: ours)."""
+    cores = available_cores() if cores is None else int(cores)
+    return max(1, cores // max(1, int(parallel_jobs)))
+
+
+def wanted_threads(env: dict | None = None) -> int:
+    """The thread count :func:`configure` picks from the environment ``env`` (default: ours)."""
+    env = os.environ if env is None else env
+    for key in ("GLOROT_THREADS", "OMP_NUM_THREADS"):
+        v = env.get(key, "").strip()
+        if v.isdigit() and int(v) > 0:
+            return int(v)
+    jobs = env.get("GLOROT_PARALLEL_JOBS", "").strip()
+    return threads_for(int(jobs) if jobs.isdigit() and int(jobs) > 0 else 1)
+
+
+def legacy(env: dict | None = None) -> bool:
+    """``GLOROT_THREAD_POLICY=legacy``: leave OpenMP's and torch's defaults alone (what the code did
+    before this policy; ``scripts/bench_contention.py`` uses it for the comparison)."""
+    return (os.environ if env is None else env).get("GLOROT_THREAD_POLICY", "") == "legacy"
+
+
+def configure_env(env: dict | None = None) -> dict:
+    """Put the wait policy into ``env`` (default: this process's environment) unless one is set;
+    returns ``env``. Call before ``import torch`` for it to reach this process's OpenMP runtime."""
+    env = os.environ if env is None else env
+    if "OMP_WAIT_POLICY" not in env and not legacy(env):
+        env["OMP_WAIT_POLICY"] = WAIT_POLICY
+    return env
+
+
+def configure(cpus: int | None = None) -> int:
+    """Apply the policy to this process: the wait policy (if torch's OpenMP has not started yet)
+    and ``torch.set_num_threads``. ``cpus``: the CPUs a launcher gave this job (e.g. Hydra's
+    ``hydra.launcher.cpus_per_task`` for submitit), used unless the environment names a count.
+    Returns the thread count."""
+    configure_env()
+    import torch  # noqa: PLC0415 - after the environment is set
+
+    if legacy():
+        return torch.get_num_threads()
+    explicit = any(os.environ.get(k, "").strip().isdigit() for k in ("GLOROT_THREADS", "OMP_NUM_THREADS"))
+    n = wanted_threads()
+    if cpus and not explicit:
+        n = max(1, min(int(cpus), available_cores()))
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+    return n
+
+
+def job_env(parallel_jobs: int, env: dict | None = None) -> dict:
+    """The environment for one of ``parallel_jobs`` training processes started side by side: the
+    wait policy and ``GLOROT_PARALLEL_JOBS`` (so that each takes its share of the cores)."""
+    out = dict(os.environ if env is None else env)
+    configure_env(out)
+    out["GLOROT_PARALLEL_JOBS"] = str(max(1, int(parallel_jobs)))
+    return out

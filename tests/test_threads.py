@@ -1,0 +1,119 @@
+"""The CPU thread policy (glorot.threads), the recorder's thread-independent SVDs, the trainer's
+phase timers and scripts/compare_runs.py."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from glorot import threads
+from glorot.record import svdvals
+from glorot.trainer import Phases, train
+from helpers import ROOT, compose_cfg
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import compare_runs  # noqa: E402
+
+
+def test_thread_count_is_the_share_of_the_cores():
+    assert threads.threads_for(1, cores=8) == 8
+    assert threads.threads_for(2, cores=8) == 4
+    assert threads.threads_for(3, cores=8) == 2
+    assert threads.threads_for(4, cores=2) == 1  # never 0
+    assert threads.wanted_threads({"GLOROT_PARALLEL_JOBS": "2"}) == max(1, threads.available_cores() // 2)
+    # an explicit count wins, GLOROT_THREADS first
+    assert threads.wanted_threads({"OMP_NUM_THREADS": "3", "GLOROT_PARALLEL_JOBS": "2"}) == 3
+    assert threads.wanted_threads({"GLOROT_THREADS": "5", "OMP_NUM_THREADS": "3"}) == 5
+    assert threads.wanted_threads({"OMP_NUM_THREADS": "junk"}) == threads.available_cores()
+
+
+def test_wait_policy_is_passive_unless_set_or_legacy():
+    assert threads.configure_env({})["OMP_WAIT_POLICY"] == "PASSIVE"
+    assert threads.configure_env({"OMP_WAIT_POLICY": "ACTIVE"})["OMP_WAIT_POLICY"] == "ACTIVE"
+    assert "OMP_WAIT_POLICY" not in threads.configure_env({"GLOROT_THREAD_POLICY": "legacy"})
+    env = threads.job_env(2, {"PATH": "/bin"})
+    assert env["GLOROT_PARALLEL_JOBS"] == "2" and env["OMP_WAIT_POLICY"] == "PASSIVE"
+
+
+def test_the_entry_point_sets_the_policy_before_torch_starts():
+    code = ("import os, sys; sys.argv=['x', '--help']\n"
+            "import glorot.train\n"
+            "print(os.environ.get('OMP_WAIT_POLICY'))")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "OMP_WAIT_POLICY"}
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == "PASSIVE"
+
+
+def test_svdvals_is_bit_identical_to_one_lapack_call_per_matrix_at_any_thread_count():
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(2, 3, 60, 60, generator=g) * torch.rand(2, 3, 60, 1, generator=g)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        ref = torch.linalg.svdvals(a)
+        for n in (1, 2, 3):
+            torch.set_num_threads(n)
+            got = svdvals(a)
+            assert torch.get_num_threads() == n  # restored
+            assert got.shape == ref.shape and torch.equal(got, ref), n
+        # an oracle: the singular values of a diagonal matrix are its |entries|, sorted
+        d = torch.diag_embed(torch.tensor([[3.0, -1.0, 2.0], [0.5, 4.0, -6.0]]))
+        assert torch.allclose(svdvals(d), torch.tensor([[3.0, 2.0, 1.0], [6.0, 4.0, 0.5]]))
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_phases_add_up_and_nest():
+    ph = Phases({"startup": 1.0})
+    with ph("a"):
+        with ph("b"):
+            pass
+    ph.add("a", 0.5)
+    assert set(ph.s) == {"startup", "a", "b"} and ph.s["a"] >= 0.5 and ph.s["b"] >= 0.0
+    assert ph.rounded()["startup"] == 1.0
+
+
+def test_run_json_holds_the_phases(tmp_path):
+    cfg = compose_cfg("data=synthetic", "model=tiny", "profile=smoke", "train.updates=60", "record=paper",
+                      "record.every=20", "record.jacobian=true", "train.checkpoint_every=30",
+                      "train.progress=false")
+    train(cfg, tmp_path / "run")
+    info = json.loads((tmp_path / "run" / "run.json").read_text())
+    ph = info["phases"]
+    for name in ("data", "init", "train", "batches", "evaluate", "record", "jacobian", "checkpoint", "write"):
+        assert name in ph and ph[name] >= 0, name
+    assert ph["jacobian"] > 0 and ph["train"] > 0
+    inside = sum(v for k, v in ph.items() if k != "startup")
+    assert inside >= info["wall_time_s"] * 0.9  # the training loop's time is split, not lost
+
+
+def _tree(root, values):
+    d = root / "runs" / "exp"
+    d.mkdir(parents=True)
+    pd.DataFrame({"member": [0, 1], "status": ["ok", "ok"], "final": [0.5, np.nan]}).to_csv(d / "members.csv")
+    pd.DataFrame({"member": [0, 0, 1], "loss": values}).to_csv(d / "metrics.csv", index=False)
+    pd.DataFrame({"member": [0], "value": [1.0]}).to_parquet(d / "stats.parquet")
+    return root / "runs"
+
+
+def test_compare_runs_finds_the_largest_difference(tmp_path, capsys):
+    a = _tree(tmp_path / "a", [0.25, np.nan, 1.0])
+    b = _tree(tmp_path / "b", [0.25, np.nan, 1.0])
+    c = _tree(tmp_path / "c", [0.25, np.nan, 1.0 + 2 ** -20])
+    assert compare_runs.main([str(a), str(b)]) == 0
+    assert "all identical" in capsys.readouterr().out
+    assert compare_runs.main([str(a), str(c)]) == 1
+    out = capsys.readouterr().out
+    assert "DIFFERENT" in out and "loss" in out and "9.54e-07" in out
+    assert compare_runs.main([str(a), str(c), "--tol", "1e-6"]) == 0
+    (c / "exp" / "stats.parquet").unlink()
+    assert compare_runs.main([str(a), str(c), "--tol", "1"]) == 1  # a missing file is a difference
+    assert compare_runs.main([str(a), str(tmp_path / "nowhere")]) == 2
