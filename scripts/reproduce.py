@@ -210,6 +210,20 @@ def run_parallel(pending: list[str], jobs: int, a, hook, started, finished) -> b
     return ok
 
 
+def longest_first(pending: list[str], planned: dict[str, int], summary: Path) -> list[str]:
+    """``pending`` in the order that keeps N workers busy to the end: longest first, by the wall
+    times of the last summary written to the same output folder (an at-init experiment trains
+    nothing and still takes a minute), else by planned member-updates. The runs do not depend on it."""
+    try:
+        prev = {r["experiment"]: float(r["wall_s"]) for r in json.loads(summary.read_text())["experiments"]
+                if r.get("wall_s") and r.get("status") == "trained"}
+    except (OSError, ValueError, KeyError, TypeError):
+        prev = {}
+    if not all(e in prev for e in pending):
+        prev = {}
+    return sorted(pending, key=lambda e: -(prev[e] if prev else planned.get(e, 0)))
+
+
 def default_jobs(overrides: list[str]) -> int:
     """Experiments trained at once: 2 on a CPU with 2 or more cores (the quick profile's small
     networks gain little from a second thread, much from a second run), 1 on a GPU."""
@@ -377,7 +391,8 @@ def main(argv: list[str] | None = None) -> int:
 
     jobs = 1 if a.subprocess else min(a.jobs, max(1, len(pending)))
     if jobs > 1:
-        ok = run_parallel(pending, jobs, a, hook, started, finished)
+        ok = run_parallel(longest_first(pending, planned, out / "reproduce_summary.json"), jobs, a, hook,
+                          started, finished)
     else:
         ok = True
         for exp in pending:

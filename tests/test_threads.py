@@ -117,3 +117,18 @@ def test_compare_runs_finds_the_largest_difference(tmp_path, capsys):
     (c / "exp" / "stats.parquet").unlink()
     assert compare_runs.main([str(a), str(c), "--tol", "1"]) == 1  # a missing file is a difference
     assert compare_runs.main([str(a), str(tmp_path / "nowhere")]) == 2
+
+
+def test_parallel_workers_start_the_longest_experiment_first(tmp_path):
+    import reproduce  # noqa: PLC0415 - scripts/ is on the path (above)
+
+    planned = {"a": 100, "b": 0, "c": 5000}
+    assert reproduce.longest_first(["a", "b", "c"], planned, tmp_path / "none.json") == ["c", "a", "b"]
+    summary = tmp_path / "reproduce_summary.json"
+    summary.write_text(json.dumps({"experiments": [
+        {"experiment": "a", "status": "trained", "wall_s": 10.0},
+        {"experiment": "b", "status": "trained", "wall_s": 55.0},  # at init: no updates, a minute
+        {"experiment": "c", "status": "trained", "wall_s": 30.0}]}))
+    assert reproduce.longest_first(["a", "b", "c"], planned, summary) == ["b", "c", "a"]
+    # an experiment the summary does not know: back to the plan's arithmetic for all
+    assert reproduce.longest_first(["a", "b", "c", "d"], {**planned, "d": 1}, summary) == ["c", "a", "d", "b"]
