@@ -214,7 +214,12 @@ def main(argv: list[str] | None = None) -> int:
     data = load(runs) if runs.exists() else SimpleNamespace(**{k: pd.DataFrame() for k in FRAMES})
     if a.data:
         data = restrict_data(data, a.data)
-    make_all(data, Path(a.out), a.only, str(runs), formats=a.formats, dpi=a.dpi)
+    label = runs.resolve()
+    try:  # the gallery's commands name the runs as a user in the repository types them
+        label = label.relative_to(Path.cwd().resolve())
+    except ValueError:
+        pass
+    make_all(data, Path(a.out), a.only, str(label), formats=a.formats, dpi=a.dpi)
     return 0
 
 
