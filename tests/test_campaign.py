@@ -151,3 +151,31 @@ def test_gpu_window_runs_end_to_end_at_the_smoke_budget_on_the_cpu(tmp_path):
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "unknown option '--devise'" in r.stderr and not (tmp_path / "o2").exists()
     assert list((home / "bench").glob("cpu-*.json"))  # the window's benchmark, named by device and date
+
+
+def test_reproduce_skips_an_experiment_whose_chunks_add_up(tmp_path):
+    """Chunks of one experiment from several GPU windows (sub-folders, each a complete run of some
+    members) make it complete for make reproduce; with a member missing it is not."""
+    import importlib.util  # noqa: PLC0415
+
+    spec = importlib.util.spec_from_file_location("reproduce_mod", ROOT / "scripts" / "reproduce.py")
+    rep = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rep)
+    cfg = C.compose("smoke", "table1")
+    members = build_members(cfg)
+    assert len(members) >= 2
+    exp = tmp_path / "runs" / "smoke" / "table1"
+
+    def part(name, ms):
+        d = exp / name
+        d.mkdir(parents=True)
+        (d / "run.json").write_text(json.dumps({"status": "complete", "updates": int(cfg.train.updates)}))
+        pd.DataFrame([dict(activation=m.activation, init=m.init, lr=m.lr, seed=m.seed, width=cfg.model.width,
+                           depth=cfg.model.depth, data=cfg.data.name) for m in ms]).to_csv(d / "members.csv")
+
+    half = len(members) // 2
+    part("seeds=a", members[:half])
+    assert not rep.is_complete(exp, "smoke") and not rep.is_complete(exp)
+    part("seeds=b", members[half:])
+    assert rep.is_complete(exp, "smoke")
+    assert not rep.is_complete(exp)  # without the profile only a whole-experiment run counts

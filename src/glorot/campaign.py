@@ -145,6 +145,13 @@ def done_members(exp_dir: Path, cfg) -> set[tuple]:
     return done
 
 
+def experiment_complete(exp_dir: Path, cfg) -> bool:
+    """Every member of ``cfg`` is held by a complete run below ``exp_dir``: one run of the whole
+    experiment, or chunks from several GPU windows that add up (what ``make reproduce`` skips)."""
+    done = done_members(Path(exp_dir), cfg)
+    return bool(done) and all(_key(m) in done for m in build_members(cfg))
+
+
 @dataclass
 class Chunk:
     """One command's worth of training: an experiment, or a part of its stack."""
