@@ -2,7 +2,7 @@
 depth-30 experiment's figures and verdicts (issue 14). Port-ready: every public function takes the
 tidy frames of :func:`glorot.results.load` (``stats``: member, step, layer, signal, stat, value and
 the member axes activation / init / seed / depth / width / data) and returns frames, figures or
-verdict rows shaped like :func:`glorot.verdicts.row`'s.
+verdict rows shaped like :func:`glorot.judging.row`'s.
 
 * :func:`predicted_for` / :func:`predicted_std`: the predicted per-layer std of ``act``, ``pre`` and
   ``grad_s`` for every (activation, init, depth, width) in a stats frame (glorot.theory.predict);
@@ -44,6 +44,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from glorot import theory
+from glorot.judging import INCONCLUSIVE, NOT, REPRODUCED, missing, row
 
 SIGNALS = {"act": "act_std", "pre": "pre_std", "grad_s": "grad_s_std"}
 KEYS = ["activation", "init", "depth", "width"]
@@ -201,10 +202,8 @@ def log_ratios(comp: pd.DataFrame) -> pd.DataFrame:
 
 
 def depth30_verdicts(stats: pd.DataFrame, comp: pd.DataFrame | None = None, **kw) -> list[dict]:
-    """Verdict rows (glorot.verdicts.row's shape): a summary row, then one per (activation, init,
+    """Verdict rows (glorot.judging.row's shape): a summary row, then one per (activation, init,
     signal). Thresholds: module docstring. ``kw`` goes to :func:`predicted_for`."""
-    from glorot.verdicts import INCONCLUSIVE, NOT, REPRODUCED, missing, row  # noqa: PLC0415
-
     comp = compare(stats, **kw) if comp is None else comp
     r = log_ratios(comp)
     if r.empty:
@@ -342,7 +341,6 @@ def theory_rows(stats: pd.DataFrame, fig: str, signals=("act", "grad_s"), comp: 
     inits the theory does not cover (a constant, non-zero-mean init). ``fig`` names the rows
     (``f"{fig}:theory:<activation>/<init>"``)."""
     from glorot.nn import split_spec  # noqa: PLC0415
-    from glorot.verdicts import INCONCLUSIVE, NOT, REPRODUCED, missing, row  # noqa: PLC0415
 
     comp = compare(stats, **kw) if comp is None else comp
     c = comp[comp.signal.isin(list(signals)) & (comp.layer <= comp.depth)]
