@@ -332,8 +332,9 @@ def depth30_figure(stats: pd.DataFrame, comp: pd.DataFrame | None = None, captio
             ax.set_title(f"{what}: {title}", fontsize=9)
             fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
     depth, width = int(r.depth.iloc[0]), int(r.width.iloc[0])
-    fig.suptitle(f"ln(std layer {depth} / std layer 1) at init, {depth}x{width}: measured vs mean-field "
-                 f"(red outline: |error| > tol {tol:.2f})" + (f"\n{caption}" if caption else ""), fontsize=10)
+    fig.suptitle(f"ln(std layer {depth} / std layer 1) at init, {depth}x{width}: measured (mean over n={int(r.n.min())} "
+                 f"seeds) vs mean-field (red outline: |error| > tol {tol:.2f})" + (f"\n{caption}" if caption else ""),
+                 fontsize=10)
     fig.tight_layout()
     return fig
 
