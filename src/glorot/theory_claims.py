@@ -117,8 +117,22 @@ def predicted_for(stats: pd.DataFrame, q0=None, q0_init: float | None = None, da
         q0_init = inp["train"] if q0_init is None else q0_init
         n_in, n_out = n_in or inp["n_in"], n_out or inp["n_out"]
     combos = stats[KEYS].drop_duplicates().itertuples(index=False)
-    return pd.concat([predicted_std(a, i, d, w, q0, n_in, n_out, q0_init) for a, i, d, w in combos],
+    return pd.concat([_cached_std(a, i, d, w, q0, n_in, n_out, q0_init) for a, i, d, w in combos],
                      ignore_index=True)
+
+
+_PREDICTED: dict = {}  # the plot stage asks for the same networks' predictions several times (draw, judge)
+
+
+def _cached_std(activation, init, depth, width, q0, n_in, n_out, q0_init) -> pd.DataFrame:
+    q = np.asarray(q0, float)
+    key = (str(activation), str(init), int(depth), int(width), q.shape, q.tobytes(), int(n_in), int(n_out),
+           None if q0_init is None else float(q0_init))
+    if key not in _PREDICTED:
+        if len(_PREDICTED) > 256:
+            _PREDICTED.clear()
+        _PREDICTED[key] = predicted_std(activation, init, depth, width, q0, n_in, n_out, q0_init)
+    return _PREDICTED[key].copy()
 
 
 def measured_std(stats: pd.DataFrame, step: int | None = None) -> pd.DataFrame:
@@ -275,7 +289,7 @@ def depth30_verdicts(stats: pd.DataFrame, comp: pd.DataFrame | None = None, **kw
                 v = cell_verdict(x)
                 vs.append(v)
                 mark = {REPRODUCED: "", NOT: "!", INCONCLUSIVE: "?"}[v]
-                cell.append(f"{x.signal} {x.err:+.2f}{mark}")
+                cell.append(f"{x.signal} {x.err:+.2f}{mark}" if np.isfinite(x.err) else f"{x.signal} n/a{mark}")
             parts.append(f"{init}: " + ", ".join(cell))
         judged = [v for v in vs if v != INCONCLUSIVE]
         v = INCONCLUSIVE if not judged else (NOT if NOT in judged else REPRODUCED)
@@ -604,7 +618,10 @@ def std_theory_panel(ax, stats: pd.DataFrame, comp: pd.DataFrame | None, signal:
     labelled with its |measured / predicted - 1| over the hidden layers."""
     from glorot.plotting import std_per_layer  # noqa: PLC0415
 
+    from matplotlib.ticker import MaxNLocator  # noqa: PLC0415
+
     std_per_layer(ax, stats, signal, list(inits), ylabel)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if title is None and len(stats):
         title = f"{'/'.join(sorted(set(stats.activation)))} {int(stats.depth.max())}x{int(stats.width.max())}"
     if comp is not None and len(comp):
