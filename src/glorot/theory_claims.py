@@ -262,7 +262,7 @@ def summary_row(r: pd.DataFrame) -> dict:
                f"of the mean-field prediction (tol {tol:.2f} at width {int(r.width.iloc[0])})",
                f"{len(judged) - bad}/{len(judged)} within tolerance, {len(verdicts) - len(judged)} inconclusive; "
                f"worst |error| {worst:.3f}; n={int(r.n.min())}", "theory within tolerance in every cell", sv,
-               claim=CLAIM, n=int(r.n.min()),
+               n=int(r.n.min()),
                spread_or_p=f"|error| per cell {r[r.judged].err.abs().min():.3f}..{worst:.3f}" if r.judged.any() else "",
                threshold=f"every cell |error| <= {tol:.2f} (1.5 sqrt(5 (L-1)/n) + 0.05, stated before the results); "
                          f"not reproduced if more than {SUMMARY_BAD:.0%} of the judged cells are outside")
@@ -298,7 +298,7 @@ def depth30_verdicts(stats: pd.DataFrame, comp: pd.DataFrame | None = None, **kw
                                    f"mean-field, per init (act, dC/ds)",
                         "; ".join(parts) + f"; n={int(g.n.min())}",
                         "; ".join(f"{x.init} {x.signal} {x.ln_predicted:+.1f}" for x in g.itertuples(index=False)),
-                        v, claim=CLAIM, n=int(g.n.min()),
+                        v, n=int(g.n.min()),
                         spread_or_p=f"{sum(x == NOT for x in vs)} of {len(judged)} judged cells outside; "
                                     f"{len(vs) - len(judged)} not judged",
                         threshold=f"|error| <= {tol:.2f} per cell ('!' outside, '?' std < {TINY:g}: not judged)",
