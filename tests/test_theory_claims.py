@@ -25,6 +25,14 @@ from glorot.judging import COLUMNS, INCONCLUSIVE, NOT, REPRODUCED, VERDICTS  # n
 ACTS = ["tanh", "relu"]
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    plt.close("all")
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     out = tmp_path_factory.mktemp("depth30")
