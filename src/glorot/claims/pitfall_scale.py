@@ -86,7 +86,7 @@ def draw(stats: pd.DataFrame, members: pd.DataFrame, metrics: pd.DataFrame, capt
     training; columns: tanh, relu. Diverged members: their curve ends with an 'x' at the divergence
     (metrics are NaN after it) and the legend says how many diverged."""
     acts = [a for a in ("tanh", "relu") if len(stats) and a in set(stats.activation)] or ["tanh", "relu"]
-    fig, axes = plt.subplots(3, len(acts), figsize=(5.2 * len(acts), 10), squeeze=False)
+    fig, axes = plt.subplots(3, len(acts), figsize=(6.2 * len(acts), 11), squeeze=False)
     inits = _inits_order(stats if len(stats) else members)
     color = {i: TAB(k) for k, i in enumerate(inits)}
     s0 = stats[stats.step == stats.step.min()] if len(stats) else stats
@@ -110,7 +110,7 @@ def draw(stats: pd.DataFrame, members: pd.DataFrame, metrics: pd.DataFrame, capt
             ax.set_xlabel("Hidden layer")
             ax.set_ylabel(ylabel)
             ax.set_title(f"{act} (dashed: mean-field prediction)", fontsize=9)
-            ax.legend(fontsize=7)
+            ax.legend(fontsize=5.5, ncol=2, framealpha=0.6)
         ax = axes[2, col]
         t = metrics[(metrics.split == "test") & (metrics.activation == act)] if len(metrics) else metrics
         dead = _diverged(members)
