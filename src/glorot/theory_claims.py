@@ -12,7 +12,10 @@ verdict rows shaped like :func:`glorot.judging.row`'s.
   relu_init / relu30, the pitfalls);
 * :func:`depth30_figure` (heat maps of ln(std layer 30 / std layer 1), measured | predicted | error,
   for act and dC/ds) and :func:`depth30_layers_figure` (per-layer measured vs predicted);
-* :func:`depth30_verdicts`: one row per (activation, init, signal) cell plus a summary row.
+* :func:`depth30_verdicts` (the claim ``glorot/claims/depth30.py``'s rows: the summary verdict and one
+  context row per activation) and :func:`depth30_cells` (one row per (activation, init, signal) cell);
+* :func:`theory_rows` / :func:`context_rows` and :func:`std_theory_panel` / :func:`theory_overlay`: the
+  prediction and its error on any at-init claim's figure and, as role=context rows, beside its verdict.
 
 The inputs' second moments q0 default to the data set's own (:func:`inputs_q0`): per example of the
 monitor set, what the recorder measures on, and the training set's mean for ``init=critical``
