@@ -55,6 +55,7 @@ EXPERIMENTS = [
     "pitfall_scale",   # pitfalls: N(0, 0.01^2) and N(0, 1) at depth 10, tanh and relu
     "pitfall_linear",  # pitfalls: deep linear network vs (n Var[W])^(l/2) (init only)
     "pitfall_leaky",   # pitfalls: leaky relu a=0.25, 30 layers, He's generalized init (init only)
+    "depth30",         # mean-field theory (issue 14): 7 activations x 5 inits at depth 30 (init only)
 ]
 
 #: the phases of a run (glorot.trainer.Phases), in the order of the summary table

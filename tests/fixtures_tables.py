@@ -216,6 +216,33 @@ def _relu(name, inits, depth, ok, seeds, train):
     return m, st, [], [], mt
 
 
+DEPTH30_ACTS, DEPTH30_INITS = ["tanh", "relu"], ["normalized", "he", "lecun"]
+
+
+def _depth30(ok: bool, seeds, acts=DEPTH30_ACTS, inits=DEPTH30_INITS, width=1000, off=None):
+    """The depth-30 experiment at init: each member's act and grad_s std exactly the mean-field
+    prediction (glorot.theory_claims.predicted_std, MNIST's monitor set) times a per-seed wobble of
+    1%; flipped (``ok`` False), the top layer's std is off by e^(2 tol) (``off``: that factor's
+    exponent), outside the tolerance in every cell."""
+    from glorot import theory_claims as TC  # noqa: PLC0415
+
+    m = _members("depth30", acts, inits, [0.01], seeds, 30, width)
+    tol = TC.tolerance(30, width)
+    off = (0.0 if ok else 2 * tol) if off is None else off
+    inp = TC.inputs_q0("mnist", "data")
+    pred = {(a, i): TC.predicted_std(a, i, 30, width, inp["monitor"], q0_init=inp["train"]).set_index(
+        ["signal", "layer"]).predicted for a in acts for i in inits}
+    st = []
+    for r in m.itertuples():
+        p = pred[(r.activation, r.init)]
+        wob = 1.0 + 0.01 * (r.seed - 0.5)
+        for sig in ("act", "grad_s"):
+            for l in range(1, 31):
+                top = np.exp(off * (1 if sig == "act" else -1)) if l == 30 else 1.0
+                st += _stat_rows(r.member, 0, l, sig, std=p[(sig, l)] * wob * top)
+    return m, st, [], [], []
+
+
 def make_data(reproduce: bool = True, seeds=(0, 1, 2), only: list[str] | None = None) -> SimpleNamespace:
     """Every experiment's tables, concatenated like glorot.results.load(...) returns them."""
     builders = {
@@ -227,6 +254,7 @@ def make_data(reproduce: bool = True, seeds=(0, 1, 2), only: list[str] | None = 
         "relu30": lambda: _relu("relu30", ["lecun", "he"], 30, reproduce, seeds, True),
         "shapeset_table1": lambda: _shapeset("shapeset_table1", reproduce, seeds),
         "shapeset_sigmoid4": lambda: _shapeset("shapeset_sigmoid4", reproduce, seeds),
+        "depth30": lambda: _depth30(reproduce, seeds),
     }
     from fixtures_pitfalls import builders as pitfall_builders  # noqa: PLC0415 (issue 7; imports us)
 

@@ -134,10 +134,15 @@ def hist_panel(ax, hist: pd.DataFrame, label: str, xlabel: str, logy: bool = Fal
 
 
 def hist_rows(hist: pd.DataFrame, key: str, rows: list, labels: list, signal: str, xlabel: str,
-              text: str, caption: str, step: str = "first") -> Figure:
+              text: str, caption: str, step: str = "first", extra=None) -> Figure:
     """One histogram panel per value of ``key`` (e.g. init), at the first or last record step
-    (Figs. 4, 6, 7, 8)."""
-    fig, axes = plt.subplots(len(rows), 1, figsize=(7, 3.3 * len(rows)))
+    (Figs. 4, 6, 7, 8). ``extra(ax)``, when given, draws one more panel below them (Figs. 6-8: the std
+    per layer beside the mean-field prediction)."""
+    n = len(rows) + (extra is not None)
+    fig, axes = plt.subplots(n, 1, figsize=(7, 3.3 * n))
+    if extra is not None:
+        extra(np.atleast_1d(axes)[-1])
+        axes = np.atleast_1d(axes)[:-1]
     h = hidden(hist)
     h = h[h.signal == signal]
     for ax, v, lab in zip(np.atleast_1d(axes), rows, labels):

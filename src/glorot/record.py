@@ -344,6 +344,7 @@ class Recorder:
         self._handles: list = []
         self._in_context = False
         self._active = False
+        self._keep_pre = True  # set per record step by _capture
         self._cache: dict[str, dict[int, Tensor]] = {}
         self._scratch_bufs: dict[str, Tensor] = {}
         #: wall seconds spent per part of :meth:`record` (``capture``, ``reduce``, ``jacobian``)
@@ -373,7 +374,8 @@ class Recorder:
         def hook(module, inputs, s):
             if not self._active:
                 return
-            self._cache["pre"][layer] = s.detach()
+            if self._keep_pre:  # only what is recorded (or the Jacobian needs) outlives the pass
+                self._cache["pre"][layer] = s.detach()
             if s.requires_grad:
                 def grad_hook(g, layer=layer):
                     self._cache["grad_s"][layer] = g.detach()
@@ -414,6 +416,7 @@ class Recorder:
         """Forward + backward over the monitor set; returns signal -> layer -> tensor."""
         model = self.model
         need_grad = any(s in self.signals for s in ("grad_s", "grad_w"))
+        self._keep_pre = "pre" in self.signals or bool(self.jacobian)
         self._cache = {"pre": {}, "act": {}, "grad_s": {}}
         saved = [p.grad for p in model.parameters()]
         attached_here = not self._handles
@@ -435,9 +438,11 @@ class Recorder:
                 self._detach()
         out = {"pre": self._cache["pre"], "act": self._cache["act"]}
         m = len(self.y)
-        out["grad_s"] = {l: g * m for l, g in self._cache["grad_s"].items()}  # per-example dC_n/ds
+        # per-example dC_n/ds, in place: the backward pass is over, and a copy of every layer's dC/ds
+        # would double the record step's largest buffers (what bounds a 30-layer stack of 70 members)
+        out["grad_s"] = {l: g.mul_(m) for l, g in self._cache["grad_s"].items()}
         out["weight"] = {i + 1: lin.weight.detach() for i, lin in enumerate(model.linears)}
-        if need_grad:
+        if need_grad and "grad_w" in self.signals:  # a clone of every weight gradient only when recorded
             out["grad_w"] = {i + 1: lin.weight.grad.detach().clone() for i, lin in enumerate(model.linears)}
         for p, g in zip(model.parameters(), saved):
             p.grad = g

@@ -16,6 +16,7 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
 
+from glorot import theory_claims as TC
 from glorot.claim import Claim
 from glorot.judging import shrink_pair
 from glorot.plotting import hist_rows
@@ -23,9 +24,16 @@ from glorot.plotting import hist_rows
 SHRINK, NO_SHRINK = 0.8, 0.95
 
 
-def draw(hist: pd.DataFrame, caption: str = "") -> Figure:
+def draw(hist: pd.DataFrame, caption: str = "", stats: pd.DataFrame | None = None) -> Figure:
+    """The two histogram rows and, below them, the std per layer at init with the mean-field
+    prediction beside it (glorot.theory_claims; its error printed in the legend)."""
+    extra = None
+    if stats is not None and len(stats):
+        comp = TC.safe_compare(stats, with_grad_w=False)
+        extra = lambda ax: TC.std_theory_panel(ax, stats, comp, "act", ["standard", "normalized"],  # noqa: E731
+                                               "Std of activations z (at init)", None)
     return hist_rows(hist, "init", ["standard", "normalized"], ["Standard init", "Normalized init"], "act",
-                     "Activation value", "Fig. 6: activation histograms at initialization (tanh)", caption)
+                     "Activation value", "Fig. 6: activation histograms at initialization (tanh)", caption, extra=extra)
 
 
 def judge(stats: pd.DataFrame) -> list[dict]:
@@ -34,4 +42,5 @@ def judge(stats: pd.DataFrame) -> list[dict]:
 
 CLAIM = Claim(id="fig06", title="Fig. 6: activations at init, standard vs normalized", order=6,
               experiments=("init_tanh",), needs=("hist",), stem="fig06_act_hist_init",
-              draw=lambda d, c: draw(d.hist, c), judge=lambda d: judge(d.stats))
+              draw=lambda d, c: draw(d.hist, c, d.stats),
+              judge=lambda d: judge(d.stats) + TC.context_rows(d.stats, "fig06", ('act',)))

@@ -15,6 +15,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from glorot import paper
+from glorot import theory_claims as TC
 from glorot.claim import Claim
 from glorot.judging import shrink_pair
 from glorot.plotting import hist_rows
@@ -22,10 +23,17 @@ from glorot.plotting import hist_rows
 SHRINK, NO_SHRINK = 0.8, 0.95
 
 
-def draw(hist: pd.DataFrame, caption: str = "") -> Figure:
+def draw(hist: pd.DataFrame, caption: str = "", stats: pd.DataFrame | None = None) -> Figure:
+    """The two histogram rows and, below them, the std per layer at init with the mean-field
+    prediction beside it (glorot.theory_claims; its error printed in the legend)."""
+    extra = None
+    if stats is not None and len(stats):
+        comp = TC.safe_compare(stats, with_grad_w=False)
+        extra = lambda ax: TC.std_theory_panel(ax, stats, comp, "grad_s", ["standard", "normalized"],  # noqa: E731
+                                               "Std of dC/ds (at init)", None)
     return hist_rows(hist, "init", ["standard", "normalized"], ["Standard init", "Normalized init"], "grad_s",
                      "Back-propagated gradient dC/ds", "Fig. 7: back-propagated gradient histograms at init (tanh)",
-                     caption)
+                     caption, extra=extra)
 
 
 def judge(stats: pd.DataFrame) -> list[dict]:
@@ -36,4 +44,5 @@ def judge(stats: pd.DataFrame) -> list[dict]:
 
 CLAIM = Claim(id="fig07", title="Fig. 7: back-propagated gradients at init shrink going down", order=7,
               experiments=("init_tanh",), needs=("hist",), stem="fig07_grad_s_hist_init",
-              draw=lambda d, c: draw(d.hist, c), judge=lambda d: judge(d.stats))
+              draw=lambda d, c: draw(d.hist, c, d.stats),
+              judge=lambda d: judge(d.stats) + TC.context_rows(d.stats, "fig07", ('grad_s',)))

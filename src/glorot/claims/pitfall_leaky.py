@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
+from glorot import theory_claims as TC
 from glorot.claim import Claim
 from glorot.judging import decide, fit_ratio, missing, row
 from glorot.nn import init_variance, split_spec
@@ -66,9 +67,11 @@ def draw(stats: pd.DataFrame, caption: str = "") -> Figure:
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     th, pre, gs = _leaky_frames(stats)
     act = stats.activation.iloc[0] if len(stats) else "leaky_relu"
-    for ax, d, up, ylabel in ((axes[0], pre, True, "Var of pre-activations s (at init)"),
-                              (axes[1], gs, False, "Var of dC/ds (at init)")):
-        for i, init in enumerate(sorted(th, key=lambda k: -th[k])):
+    comp = TC.safe_compare(stats) if len(stats) else None
+    order = sorted(th, key=lambda k: -th[k])
+    for ax, d, up, ylabel, signal in ((axes[0], pre, True, "Var of pre-activations s (at init)", "pre"),
+                                      (axes[1], gs, False, "Var of dC/ds (at init)", "grad_s")):
+        for i, init in enumerate(order):
             g = d[d.init == init].sort_values("layer") if len(d) else d
             if g.empty:
                 continue
@@ -79,6 +82,8 @@ def draw(stats: pd.DataFrame, caption: str = "") -> Figure:
             k = (x - x[0]) if up else (x[-1] - x)
             ax.plot(x, anchor * th[init] ** k, color=TAB(i), ls="--", lw=1)
         ax.plot([], [], color="k", ls="--", lw=1, label="theory: (1 + a^2)/2 n Var[W] per layer")
+        TC.theory_overlay(ax, comp, signal, order, colors={i: TAB(k) for k, i in enumerate(order)}, ls=":",
+                          square=True, label_fmt="{init}: mean-field, absolute")
         ax.set_yscale("log")
         ax.set_xlabel("Hidden layer")
         ax.set_ylabel(ylabel)
@@ -127,4 +132,5 @@ def judge(stats: pd.DataFrame) -> list[dict]:
 
 CLAIM = Claim(id="pitfall_leaky", title="Pitfall: leaky relu needs He's generalized Var[W] = 2/((1+a^2) n)",
               order=20, experiments=("pitfall_leaky",), needs=("stats",), stem="pitfall_leaky",
-              draw=lambda d, c: draw(d.stats, c), judge=lambda d: judge(d.stats))
+              draw=lambda d, c: draw(d.stats, c),
+              judge=lambda d: judge(d.stats) + TC.context_rows(d.stats, "pitfall_leaky", ("pre", "grad_s")))

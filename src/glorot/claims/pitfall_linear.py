@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from glorot import theory_claims as TC
 from glorot.claim import Claim
 from glorot.judging import decide, fit_ratio, missing, row
 from glorot.nn import init_variance, split_spec
@@ -46,6 +47,8 @@ def draw(stats: pd.DataFrame, caption: str = "") -> Figure:
     or at the top hidden layer (dC/ds)."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     cs = _linear_c(stats)
+    comp = TC.safe_compare(stats) if len(stats) else None
+    order = sorted(cs, key=cs.get)
     for ax, signal, up, ylabel in ((axes[0], "act", True, "Std of activations z (at init)"),
                                    (axes[1], "grad_s", False, "Std of dC/ds (at init)")):
         d = per_layer_at(stats, signal, "std")
@@ -61,6 +64,8 @@ def draw(stats: pd.DataFrame, caption: str = "") -> Figure:
             k = (x - x[0]) if up else (x[-1] - x)
             ax.plot(x, anchor * np.sqrt(c) ** k, color=TAB(i), ls="--", lw=1)
         ax.plot([], [], color="k", ls="--", lw=1, label="theory: (n Var[W])^(1/2) per layer")
+        TC.theory_overlay(ax, comp, signal, order, colors={i: TAB(k) for k, i in enumerate(order)}, ls=":",
+                          label_fmt="{init}: mean-field, absolute")
         ax.set_yscale("log")
         ax.set_xlabel("Hidden layer")
         ax.set_ylabel(ylabel)
@@ -109,4 +114,5 @@ def judge(stats: pd.DataFrame) -> list[dict]:
 
 CLAIM = Claim(id="pitfall_linear", title="Pitfall: a deep linear network scales by (n Var[W])^(1/2) per layer",
               order=19, experiments=("pitfall_linear",), needs=("stats",), stem="pitfall_linear",
-              draw=lambda d, c: draw(d.stats, c), judge=lambda d: judge(d.stats))
+              draw=lambda d, c: draw(d.stats, c),
+              judge=lambda d: judge(d.stats) + TC.context_rows(d.stats, "pitfall_linear", ("act", "grad_s")))

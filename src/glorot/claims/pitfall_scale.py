@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from glorot import theory_claims as TC
 from glorot.claim import Claim
 from glorot.judging import all_seeds, decide, missing, row, spread
 from glorot.plotting import FLOOR, TAB, band, n_seeds, per_layer_at, title_with_n
@@ -85,9 +86,11 @@ def draw(stats: pd.DataFrame, members: pd.DataFrame, metrics: pd.DataFrame, capt
     training; columns: tanh, relu. Diverged members: their curve ends with an 'x' at the divergence
     (metrics are NaN after it) and the legend says how many diverged."""
     acts = [a for a in ("tanh", "relu") if len(stats) and a in set(stats.activation)] or ["tanh", "relu"]
-    fig, axes = plt.subplots(3, len(acts), figsize=(5.2 * len(acts), 10), squeeze=False)
+    fig, axes = plt.subplots(3, len(acts), figsize=(6.2 * len(acts), 11), squeeze=False)
     inits = _inits_order(stats if len(stats) else members)
     color = {i: TAB(k) for k, i in enumerate(inits)}
+    s0 = stats[stats.step == stats.step.min()] if len(stats) else stats
+    comp = TC.safe_compare(s0) if len(s0) else None
     for col, act in enumerate(acts):
         for r_i, (signal, ylabel) in enumerate((("act", "Std of activations at init"),
                                                 ("grad_s", "Std of dC/ds at init"))):
@@ -100,11 +103,14 @@ def draw(stats: pd.DataFrame, members: pd.DataFrame, metrics: pd.DataFrame, capt
                     continue
                 band(ax, g.layer, np.maximum(g["mean"], FLOOR), g["std"], color[init], marker="o",
                       label=f"{init} (n={int(g['count'].max())})")
+            if comp is not None:
+                TC.theory_overlay(ax, comp[comp.activation == act], signal, inits, colors=color,
+                                  label_fmt="{init}: mean-field")
             ax.set_yscale("log")
             ax.set_xlabel("Hidden layer")
             ax.set_ylabel(ylabel)
-            ax.set_title(f"{act}", fontsize=9)
-            ax.legend(fontsize=7)
+            ax.set_title(f"{act} (dashed: mean-field prediction)", fontsize=9)
+            ax.legend(fontsize=5.5, ncol=2, framealpha=0.6)
         ax = axes[2, col]
         t = metrics[(metrics.split == "test") & (metrics.activation == act)] if len(metrics) else metrics
         dead = _diverged(members)
@@ -196,6 +202,13 @@ def judge(stats: pd.DataFrame, members: pd.DataFrame) -> list[dict]:
     return rows
 
 
+def first_step(stats: pd.DataFrame) -> pd.DataFrame:
+    """The records at init (the first record step of a trained run): what the mean field predicts."""
+    return stats[stats.step == stats.step.min()] if len(stats) else stats
+
+
 CLAIM = Claim(id="pitfall_scale", title="Pitfall: too small and too large weights at depth 10", order=18,
               experiments=("pitfall_scale",), needs=("stats", "members"), stem="pitfall_scale",
-              draw=lambda d, c: draw(d.stats, d.members, d.metrics, c), judge=lambda d: judge(d.stats, d.members))
+              draw=lambda d, c: draw(d.stats, d.members, d.metrics, c),
+              judge=lambda d: judge(d.stats, d.members) + TC.context_rows(first_step(d.stats), "pitfall_scale",
+                                                                           ("act", "grad_s")))

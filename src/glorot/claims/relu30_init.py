@@ -20,6 +20,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from glorot import paper
+from glorot import theory_claims as TC
 from glorot.claim import Claim
 from glorot.judging import decide, layer_stat, layer_stat_per_seed, missing, row
 from glorot.plotting import TAB, n_seeds, over_seeds, stat, std_per_layer, theory_line, title
@@ -32,6 +33,7 @@ def draw(stats: pd.DataFrame, caption: str = "") -> Figure:
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     theory = paper.numbers()["theory"]["relu_var_ratio"]
     s0 = stats[stats.step == stats.step.min()] if len(stats) else stats
+    comp = TC.safe_compare(s0) if len(s0) else None
     for ax, signal, direction, ylabel in ((axes[0], "act", "up", "Std of activations"),
                                           (axes[1], "grad_s", "down", "Std of back-propagated gradient dC/ds")):
         std_per_layer(ax, s0, signal, ["lecun", "he"], ylabel)
@@ -40,8 +42,10 @@ def draw(stats: pd.DataFrame, caption: str = "") -> Figure:
             if len(d) and init in theory:
                 anchor = d["mean"].iloc[0] if direction == "up" else d["mean"].iloc[-1]
                 theory_line(ax, d.layer, anchor, theory[init], direction, TAB(i))
-        ax.legend(fontsize=7)
-    title(fig, "relu, 30 layers, at init: Var[W] = 1/n (lecun) vs 2/n (he), against the theory line", caption)
+        TC.theory_overlay(ax, comp, signal, ["lecun", "he"], ls=":", label_fmt="{init}: mean-field, absolute")
+        ax.legend(fontsize=6.5)
+    title(fig, "relu, 30 layers, at init: Var[W] = 1/n (lecun) vs 2/n (he); dashed: the per-layer ratio anchored "
+               "at one end, dotted: the mean-field prediction", caption)
     fig.tight_layout()
     return fig
 
@@ -95,5 +99,6 @@ def judge(stats: pd.DataFrame) -> list[dict]:
 
 CLAIM = Claim(id="relu30_init", title="He et al.: 30-layer relu at init, 1/n halves the signal per layer, 2/n keeps it",
               order=14, experiments=("relu30",), needs=("stats",), stem="ext_relu30_init",
-              draw=lambda d, c: draw(d.stats, c), judge=lambda d: judge(d.stats),
+              draw=lambda d, c: draw(d.stats, c),
+              judge=lambda d: judge(d.stats) + TC.context_rows(d.stats, "relu30_init", ("act", "grad_s")),
               paper_key="theory.relu_var_ratio, claims.relu30_init")

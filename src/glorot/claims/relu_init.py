@@ -15,9 +15,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
+from glorot import theory_claims as TC
 from glorot.claim import Claim
 from glorot.judging import all_seeds, contradicts, decide, layer_stat, layer_stat_per_seed, missing, row, spread
-from glorot.plotting import n_seeds, std_per_layer, title
+from glorot.plotting import n_seeds, title
 
 HE_LEVEL = (0.7, 1.4)
 HE_FAR = (0.5, 2.0)
@@ -25,11 +26,15 @@ SHRINK = 0.8
 
 
 def draw(stats: pd.DataFrame, caption: str = "") -> Figure:
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
-    std_per_layer(axes[0], stats, "act", ["normalized", "he"], "Std of activations")
-    std_per_layer(axes[1], stats, "grad_s", ["normalized", "he"], "Std of back-propagated gradient dC/ds")
-    axes[0].legend(fontsize=8)
-    title(fig, "relu 5x1000 at init: normalized (Xavier) vs he init", caption)
+    """Std of activations and of dC/ds per layer at init (log y), measured (markers, band over seeds)
+    with the mean-field prediction dashed beside it (glorot.theory_claims: for relu, He et al.'s
+    (n Var[W] / 2)^(1/2) per layer), its |measured / predicted - 1| in the legend."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    comp = TC.safe_compare(stats) if len(stats) else None
+    TC.std_theory_panel(axes[0], stats, comp, "act", ["normalized", "he"], "Std of activations", "")
+    TC.std_theory_panel(axes[1], stats, comp, "grad_s", ["normalized", "he"], "Std of back-propagated gradient dC/ds", "")
+    shape = f"{int(stats.depth.max())}x{int(stats.width.max())}" if len(stats) else "5x1000"
+    title(fig, f"relu {shape} at init: normalized (Xavier) vs he init, against the mean-field prediction", caption)
     fig.tight_layout()
     return fig
 
@@ -55,4 +60,5 @@ def judge(stats: pd.DataFrame) -> list[dict]:
 
 CLAIM = Claim(id="relu_init", title="He et al.: relu at init, 2/n keeps the signal, normalized shrinks it",
               order=13, experiments=("init_relu",), needs=("stats",), stem="ext_relu_init",
-              draw=lambda d, c: draw(d.stats, c), judge=lambda d: judge(d.stats))
+              draw=lambda d, c: draw(d.stats, c),
+              judge=lambda d: judge(d.stats) + TC.context_rows(d.stats, "relu_init", ("act", "grad_s")))
