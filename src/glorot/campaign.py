@@ -52,6 +52,7 @@ PAPER_ORDER = [
     "init_relu",          # Figs. 6-8 for ReLU
     "pitfall_linear",     # pitfall at init (fixed width 400)
     "pitfall_leaky",      # pitfall at init (fixed width 500, 30 layers)
+    "depth30",            # mean-field theory at depth 30, width 1000, at init (~13 GB of weights at 3 seeds)
     "fig2_sigmoid",       # Fig. 2: the escape from saturation, tens of thousands of updates in
     "saturation",         # Figs. 3, 4, 9, 10
     "table1",             # Table 1, MNIST column; Fig. 12
