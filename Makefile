@@ -33,8 +33,9 @@ test: setup data ## run the test suite (CPU, a few minutes; slow tests excluded;
 test-all: setup data ## run every test, slow ones included
 	$(BIN)/python -m pytest -q -m "" $(if $(filter 1,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
-clean: ## remove run folders (results/runs) and caches; keeps committed figures and data/
+clean: ## remove run folders (results/runs) and caches; keeps committed figures, records (git checkout results/runs) and data/
 	rm -rf results/runs .pytest_cache
+	git checkout -- results/runs 2>/dev/null || true
 	find . -name __pycache__ -prune -exec rm -rf {} +
 
 clean-all: clean ## also remove .venv and data/
