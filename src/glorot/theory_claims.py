@@ -636,3 +636,18 @@ def std_theory_panel(ax, stats: pd.DataFrame, comp: pd.DataFrame | None, signal:
     else:
         ax.set_title((title + ": " if title else "") + "no mean-field prediction (see the log)", fontsize=8)
     ax.legend(fontsize=6.5)
+
+
+def init_hist_figure(hist: pd.DataFrame, stats: pd.DataFrame | None, signal: str, xlabel: str, std_label: str,
+                     fig_title: str, caption: str = "") -> Figure:
+    """Figs. 6-8: the histogram rows of standard and normalized init and, below them, the std per
+    layer at init with the mean-field prediction beside it (its error printed in the legend)."""
+    from glorot.plotting import hist_rows  # noqa: PLC0415
+
+    inits = ["standard", "normalized"]
+    extra = None
+    if stats is not None and len(stats):
+        comp = safe_compare(stats, with_grad_w=signal == "grad_w")
+        extra = lambda ax: std_theory_panel(ax, stats, comp, signal, inits, std_label, None)  # noqa: E731
+    return hist_rows(hist, "init", inits, ["Standard init", "Normalized init"], signal, xlabel, fig_title, caption,
+                     extra=extra)

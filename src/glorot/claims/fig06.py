@@ -19,21 +19,15 @@ from matplotlib.figure import Figure
 from glorot import theory_claims as TC
 from glorot.claim import Claim
 from glorot.judging import shrink_pair
-from glorot.plotting import hist_rows
 
 SHRINK, NO_SHRINK = 0.8, 0.95
 
 
 def draw(hist: pd.DataFrame, caption: str = "", stats: pd.DataFrame | None = None) -> Figure:
     """The two histogram rows and, below them, the std per layer at init with the mean-field
-    prediction beside it (glorot.theory_claims; its error printed in the legend)."""
-    extra = None
-    if stats is not None and len(stats):
-        comp = TC.safe_compare(stats, with_grad_w=False)
-        extra = lambda ax: TC.std_theory_panel(ax, stats, comp, "act", ["standard", "normalized"],  # noqa: E731
-                                               "Std of activations z (at init)", None)
-    return hist_rows(hist, "init", ["standard", "normalized"], ["Standard init", "Normalized init"], "act",
-                     "Activation value", "Fig. 6: activation histograms at initialization (tanh)", caption, extra=extra)
+    prediction beside it (glorot.theory_claims.init_hist_figure)."""
+    return TC.init_hist_figure(hist, stats, "act", "Activation value", "Std of activations z (at init)",
+                               "Fig. 6: activation histograms at initialization (tanh)", caption)
 
 
 def judge(stats: pd.DataFrame) -> list[dict]:

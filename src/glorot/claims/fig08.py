@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from glorot import theory_claims as TC
 from glorot.claim import Claim
 from glorot.judging import all_seeds, decide, layer_stat, layer_stat_per_seed, missing, row, spread
-from glorot.plotting import hist_rows, n_seeds
+from glorot.plotting import n_seeds
 
 LEVEL_LO, LEVEL_HI = 0.5, 2.0
 FAR_LO, FAR_HI = 1 / 3, 3.0
@@ -25,14 +25,9 @@ FAR_LO, FAR_HI = 1 / 3, 3.0
 
 def draw(hist: pd.DataFrame, caption: str = "", stats: pd.DataFrame | None = None) -> Figure:
     """The two histogram rows and, below them, the std per layer at init with the mean-field
-    prediction beside it (glorot.theory_claims; its error printed in the legend)."""
-    extra = None
-    if stats is not None and len(stats):
-        comp = TC.safe_compare(stats, with_grad_w=True)
-        extra = lambda ax: TC.std_theory_panel(ax, stats, comp, "grad_w", ["standard", "normalized"],  # noqa: E731
-                                               "Std of dC/dW (at init)", None)
-    return hist_rows(hist, "init", ["standard", "normalized"], ["Standard init", "Normalized init"], "grad_w",
-                     "Weight gradient dC/dW", "Fig. 8: weight gradient histograms just after init (tanh)", caption, extra=extra)
+    prediction beside it (glorot.theory_claims.init_hist_figure)."""
+    return TC.init_hist_figure(hist, stats, "grad_w", "Weight gradient dC/dW", "Std of dC/dW (at init)",
+                               "Fig. 8: weight gradient histograms just after init (tanh)", caption)
 
 
 def judge(stats: pd.DataFrame) -> list[dict]:
