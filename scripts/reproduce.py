@@ -66,15 +66,12 @@ PHASES = ("startup", "data", "init", "train", "batches", "evaluate", "record", "
 def is_complete(run_dir: Path, profile: str | None = None, overrides: list[str] | None = None) -> bool:
     """The experiment's run folder is complete, or (with ``profile``) complete runs below it hold
     every member: the chunks a GPU campaign trained in several windows (glorot.campaign)."""
-    try:
-        if json.loads((run_dir / "run.json").read_text()).get("status") == "complete":
-            return True
-    except (OSError, json.JSONDecodeError):
-        pass
-    if profile is None or not run_dir.is_dir() or not any(run_dir.rglob("members.csv")):
-        return False
     from glorot import campaign  # noqa: PLC0415
 
+    if campaign.is_complete(run_dir):
+        return True
+    if profile is None or not run_dir.is_dir() or not any(run_dir.rglob("members.csv")):
+        return False
     return campaign.experiment_complete(run_dir, campaign.compose(profile, run_dir.name, list(overrides or [])))
 
 
