@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -48,6 +49,10 @@ from matplotlib.figure import Figure
 
 from glorot import theory
 from glorot.judging import INCONCLUSIVE, NOT, REPRODUCED, missing, row
+
+#: where the runs' MNIST is (their data.root, "data", relative to the repository root they were trained
+#: in): the plot stage reads it from there whatever its working directory (a notebook's is notebooks/)
+DATA_ROOT = str(Path(__file__).resolve().parents[2] / "data")
 
 SIGNALS = {"act": "act_std", "pre": "pre_std", "grad_s": "grad_s_std"}
 KEYS = ["activation", "init", "depth", "width"]
@@ -83,7 +88,7 @@ def _inputs(data: str, root: str, monitor_size: int):
     return mon, float(ds.train_x.double().square().mean()), ds.n_in, ds.n_classes
 
 
-def inputs_q0(data: str = "mnist", root: str = "data", monitor_size: int = 300) -> dict:
+def inputs_q0(data: str = "mnist", root: str = DATA_ROOT, monitor_size: int = 300) -> dict:
     """The data's input second moments: ``monitor`` (per example of the monitor set, [M]), ``train``
     (the training set's mean x^2: init=critical's q0), and ``n_in`` / ``n_out``."""
     mon, tr, n_in, n_out = _inputs(str(data), str(root), int(monitor_size))
@@ -106,7 +111,7 @@ def predicted_std(activation: str, init: str, depth: int, width: int, q0, n_in: 
     return out
 
 
-def predicted_for(stats: pd.DataFrame, q0=None, q0_init: float | None = None, data_root: str = "data",
+def predicted_for(stats: pd.DataFrame, q0=None, q0_init: float | None = None, data_root: str = DATA_ROOT,
                   n_in: int | None = None, n_out: int | None = None) -> pd.DataFrame:
     """:func:`predicted_std` for every (activation, init, depth, width) in ``stats``. ``q0``: the
     inputs' second moment(s); default: the data set's monitor set (:func:`inputs_q0`, from the frame's
@@ -538,10 +543,10 @@ def compare_at_init(stats: pd.DataFrame, with_grad_w: bool = False, **kw) -> pd.
     data = str(stats["data"].dropna().iloc[0]) if "data" in stats and stats["data"].notna().any() else "mnist"
     q0 = kw.get("q0")
     if q0 is None:
-        q0 = inputs_q0(data, kw.get("data_root", "data"))["monitor"]
+        q0 = inputs_q0(data, kw.get("data_root", DATA_ROOT))["monitor"]
     m2 = {}
     for a, i, d, w in stats[KEYS].drop_duplicates().itertuples(index=False):
-        inp = inputs_q0(data, kw.get("data_root", "data"))
+        inp = inputs_q0(data, kw.get("data_root", DATA_ROOT))
         t = theory.predict(a, i, int(d), int(w), q0, inp["n_in"], inp["n_out"], q0_init=inp["train"])
         for x in t.itertuples():
             if np.isfinite(x.act_std):
