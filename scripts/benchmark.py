@@ -360,8 +360,17 @@ def main(argv=None) -> dict:
     tmp = tempfile.TemporaryDirectory(prefix="glorot-bench-")
     block_steps: dict[str, int] = {}
     per_block = a.budget_s / (len(engines) * a.repeats) if a.budget_s else None
-    for name, e in engines:
-        e.steps(a.warmup)
+    failed: dict[str, str] = {}
+    for name, e in list(engines):
+        try:
+            e.steps(a.warmup)
+        except Exception as err:  # noqa: BLE001  one engine failing (e.g. a CUDA-graph capture) must not lose the others
+            failed[name] = f"{type(err).__name__}: {str(err).splitlines()[0]}"
+            print(f"engine {name} failed at warm-up, left out: {failed[name]}", flush=True)
+            engines.remove((name, e))
+            if dev.type == "cuda":
+                torch.cuda.synchronize(dev)
+            continue
         if per_block is not None:  # calibrate: time the warm-up again, size the blocks from it
             with Timer(dev) as t:
                 e.steps(max(2, a.warmup))
@@ -401,7 +410,7 @@ def main(argv=None) -> dict:
             return "torch_func"
         return "stacked_graph" if getattr(e, "graph", False) else "stacked"
 
-    med = {name: statistics.median(v) for name, v in times.items()}
+    med = {name: statistics.median(times[name]) for name, _ in engines}
     naive = med.get("naive")
     func_at = {e.k: med[name] for name, e in engines if isinstance(e, TorchFunc)}
     peak_bw = peak[0] if peak else None
@@ -446,6 +455,7 @@ def main(argv=None) -> dict:
         "peak_ceiling_member_updates_per_s": peak_bw / bytes_per_update if peak_bw else None,
         "recorder": bool(recorders) or ("absent" if not a.no_record else "skipped"),
         "results": rows,
+        "failed_engines": failed,
     }
 
     print()

@@ -101,3 +101,25 @@ def test_peak_bandwidth_table_and_bad_ks():
     r = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark.py"), "--ks", "1,x"],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "--ks '1,x'" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_an_engine_failing_at_warm_up_is_left_out_and_named(tmp_path, monkeypatch):
+    """The first GPU window (H200, 2026-12-04) lost the whole benchmark to one engine: the CUDA-graph
+    capture raised at warm-up. One engine failing must leave the others' rows and name itself."""
+    bench = load_benchmark()
+    real_steps = bench.TorchFunc.steps
+
+    def broken(self, n):
+        if self.k == 3:
+            raise RuntimeError("capture refused\nsecond line")
+        return real_steps(self, n)
+
+    monkeypatch.setattr(bench.TorchFunc, "steps", broken)
+    out = tmp_path / "bench.json"
+    res = bench.main(["--depth", "2", "--width", "32", "--ks", "1,3", "--member-updates", "12",
+                      "--repeats", "2", "--warmup", "1", "--device", "cpu", "--copy-mbytes", "8",
+                      "--no-record", "--json", str(out)])
+    rows = {(r["engine"], r["k"]) for r in res["results"]}
+    assert ("torch_func", 3) not in rows and {("torch_func", 1), ("stacked", 1), ("stacked", 3)} <= rows
+    saved = json.loads(out.read_text())
+    assert saved["failed_engines"] == {"torch.func K=3": "RuntimeError: capture refused"}

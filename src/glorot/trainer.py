@@ -208,7 +208,9 @@ def tracked_step(model: StackedMLP, x: torch.Tensor, y: torch.Tensor, alive: tor
     ``step`` may be a 0-dim device tensor (what a captured CUDA graph reads at replay)."""
     was_alive = alive.clone()
     loss = model.sgd_step(x, y, alive)
-    died_at.masked_fill_(was_alive & ~alive, step)
+    # torch.where, not masked_fill_(mask, step): with a 0-dim device tensor as the value
+    # masked_fill_ reads it on the host, which a CUDA-graph capture refuses (seen on an H200)
+    died_at.copy_(torch.where(was_alive & ~alive, step, died_at))
     loss_sum.add_(torch.where(alive, loss, torch.zeros_like(loss)).double())
 
 
@@ -221,9 +223,9 @@ class GraphedStep:
 
     Capture needs a few warm-up updates on a side stream; they change the weights, so the state is
     copied before and put back after: the first real update starts from the same state as the
-    eager path's. Opt-in (``train.cuda_graph=true``) and CUDA only.
-    NOT YET RUN ON A GPU: no GPU was lent to the sessions that wrote it; tests/test_graphs.py
-    compares it with the eager step and runs only where CUDA is available."""
+    eager path's. Opt-in (``train.cuda_graph=true``) and CUDA only. On an NVIDIA H200 (2026-12-04)
+    tests/test_graphs.py passed and fig2_sigmoid's paper chunk (3 members x 250,000 updates) wrote
+    records byte-identical to the eager run's, 3.3x faster (96 s vs 318 s)."""
 
     def __init__(self, model: StackedMLP, alive: torch.Tensor, died_at: torch.Tensor, loss_sum: torch.Tensor,
                  x: torch.Tensor, y: torch.Tensor, warmup: int = 3):
