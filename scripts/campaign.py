@@ -57,7 +57,19 @@ def main(argv: list[str] | None = None) -> int:
     ig.add_argument("--results-dir", default=str(ROOT / "results"))
     ig.add_argument("--force", action="store_true", help="replace runs that are already complete")
 
+    bf = sub.add_parser("bench-for-this-gpu", help="print the newest results/bench JSON measured on this "
+                        "machine's GPU model (nothing when there is none or no GPU)")
+    bf.add_argument("--bench-dir", type=Path, default=ROOT / "results" / "bench")
+
     a = p.parse_args(argv)
+    if a.cmd == "bench-for-this-gpu":
+        import torch  # noqa: PLC0415
+
+        name = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+        hit = C.bench_for_device(a.bench_dir, name)
+        if hit is not None:
+            print(hit)
+        return 0
     if a.cmd == "ingest":
         if not a.source.exists():
             print(f"error: {a.source} does not exist", file=sys.stderr)

@@ -17,7 +17,8 @@
 # Environment: OUT (default /tmp/glorot-window), PY (default python3), GPU_WINDOW_CUDA_GRAPH=0|1|auto
 #   (auto: train with the CUDA-graph step when this window's CUDA tests passed), GPU_WINDOW_BENCH_S
 #   (timed seconds of the benchmark, default 60), GPU_WINDOW_SKIP_TESTS=1 (later windows, once the
-#   CUDA tests passed in an earlier one: more time for training; the graph step then needs CUDA_GRAPH=1).
+#   CUDA tests passed in an earlier one: more time for training; the graph step then needs CUDA_GRAPH=1),
+#   GPU_WINDOW_BENCH=auto|1 (auto: reuse a results/bench/*.json of this GPU model, else measure; 1: measure).
 # Files in $OUT (at most 8 come back from a window): window.log, steps.json, bench.json,
 # campaign.json, train.log, records.tar.gz. Back home: python scripts/campaign.py ingest <that folder>.
 set -u
@@ -129,8 +130,20 @@ else
   BENCH_LIMIT=200
 fi
 BENCH_OK=0
-step bench $BENCH_LIMIT "$PY" scripts/benchmark.py --device "$DEVICE" "${BENCH_ARGS[@]}" --json "$OUT/bench.json" \
-  && BENCH_OK=1
+# a benchmark of this very GPU model committed from an earlier window (results/bench/) sizes the chunks
+# as well as a new one and leaves its ~90 s to training; GPU_WINDOW_BENCH=1 measures anyway
+REUSE=""
+if [ $SMOKE = 0 ] && [ "${GPU_WINDOW_BENCH:-auto}" = auto ]; then
+  REUSE=$("$PY" scripts/campaign.py bench-for-this-gpu 2>/dev/null)
+fi
+if [ -n "$REUSE" ]; then
+  echo "=== [bench] skipped: $REUSE was measured on this GPU model in an earlier window (GPU_WINDOW_BENCH=1 to measure)"
+  cp "$REUSE" "$OUT/bench.json" && BENCH_OK=1
+  record bench 0 0 "reused $REUSE"
+else
+  step bench $BENCH_LIMIT "$PY" scripts/benchmark.py --device "$DEVICE" "${BENCH_ARGS[@]}" --json "$OUT/bench.json" \
+    && BENCH_OK=1
+fi
 
 # 5. campaign -----------------------------------------------------------------------------------
 CAMPAIGN_ARGS=(--campaign "$CAMPAIGN" --results-dir "$RESULTS" --device "$DEVICE" --out "$OUT")

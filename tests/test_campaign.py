@@ -179,3 +179,25 @@ def test_reproduce_skips_an_experiment_whose_chunks_add_up(tmp_path):
     part("seeds=b", members[half:])
     assert rep.is_complete(exp, "smoke")
     assert not rep.is_complete(exp)  # without the profile only a whole-experiment run counts
+
+
+def test_bench_for_device_picks_the_newest_json_of_that_gpu_with_graph_rows(tmp_path):
+    """A later GPU window reuses the benchmark of its own GPU model (gpu_window.sh, GPU_WINDOW_BENCH=auto)
+    and measures when there is none: another model's JSON, or one without CUDA-graph rows, never counts."""
+    import json
+
+    from glorot.campaign import bench_for_device
+
+    def write(name, device, date, engines):
+        (tmp_path / name).write_text(json.dumps({"device_name": device, "date": date,
+                                                 "results": [{"engine": e, "k": 10} for e in engines]}))
+
+    write("a.json", "NVIDIA H200", "2026-12-04T15:35:12+00:00", ["stacked", "stacked_graph"])
+    write("b.json", "NVIDIA H200", "2026-12-05T10:00:00+00:00", ["stacked", "stacked_graph"])
+    write("c.json", "NVIDIA H200", "2026-12-06T10:00:00+00:00", ["stacked"])  # no graph rows
+    write("d.json", "NVIDIA H100 80GB HBM3", "2026-12-07T10:00:00+00:00", ["stacked_graph"])
+    (tmp_path / "e.json").write_text("{not json")
+    assert bench_for_device(tmp_path, "NVIDIA H200") == tmp_path / "b.json"
+    assert bench_for_device(tmp_path, "NVIDIA H100 80GB HBM3") == tmp_path / "d.json"
+    assert bench_for_device(tmp_path, "NVIDIA A100-SXM4-80GB") is None
+    assert bench_for_device(tmp_path, None) is None

@@ -494,6 +494,23 @@ def ingest_bench(window_dir: Path, bench_dir: Path) -> Path | None:
     return dest
 
 
+def bench_for_device(bench_dir: Path, device_name: str | None) -> Path | None:
+    """The newest benchmark JSON in ``bench_dir`` measured on a GPU named ``device_name`` with the
+    CUDA-graph rows the campaign sizes its chunks by, or None (then a window measures its own)."""
+    if not device_name:
+        return None
+    hits = []
+    for p in sorted(Path(bench_dir).glob("*.json")):
+        try:
+            d = json.loads(p.read_text())
+        except (OSError, ValueError):
+            continue
+        if d.get("device_name") == device_name and any(
+                r.get("engine") == "stacked_graph" for r in d.get("results", []) if isinstance(r, dict)):
+            hits.append((str(d.get("date", "")), p))
+    return max(hits)[1] if hits else None
+
+
 def run_campaign(campaign: str, results_dir: str | Path, deadline_s: float, rates, chunk_s: float,
                  overrides: list[str], out: Path | None, max_chunks: int | None = None) -> dict:
     """Train the next chunks of ``campaign`` while the next one's estimate fits the time left of
