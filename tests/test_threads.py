@@ -52,6 +52,35 @@ def test_the_entry_point_sets_the_policy_before_torch_starts():
     assert r.stdout.strip().splitlines()[-1] == "PASSIVE"
 
 
+_EVAL = """
+import hashlib, os, sys, torch
+from glorot import threads
+print(threads.configure_malloc())
+from glorot.nn import Member, StackedMLP
+from glorot.trainer import evaluate
+torch.manual_seed(0)
+acts = ["sigmoid", "tanh", "softsign"] * 4
+m = StackedMLP([Member(a, "standard", 0.01, i % 2) for i, a in enumerate(acts)], 784, 96, 3, 10)
+x, y = torch.rand(6000, 784), torch.randint(0, 10, (6000,))
+out = [evaluate(m, x, y) for _ in range(2)]
+print(hashlib.sha256(b"".join(t.numpy().tobytes() for r in out for t in r)).hexdigest())
+"""
+
+
+def test_heap_policy_keeps_evaluation_bit_identical():
+    """glorot.threads.configure_malloc (large blocks kept in the heap instead of fresh mmaps) changes
+    where tensors live, never a number: evaluation of a mixed 12-member stack hashes the same."""
+    runs = {}
+    for mode in ("default", ""):
+        env = {**__import__("os").environ, "GLOROT_MALLOC": mode, "PYTHONPATH": str(ROOT / "src")}
+        r = subprocess.run([sys.executable, "-c", _EVAL], cwd=ROOT, env=env, capture_output=True, text=True,
+                           timeout=300)
+        assert r.returncode == 0, r.stderr
+        runs[mode] = r.stdout.split()
+    assert runs["default"][0] == "False" and runs[""][0] == "True"  # the policy was off, then on
+    assert runs["default"][1] == runs[""][1]
+
+
 def test_svdvals_is_bit_identical_to_one_lapack_call_per_matrix_at_any_thread_count():
     g = torch.Generator().manual_seed(0)
     a = torch.randn(2, 3, 60, 60, generator=g) * torch.rand(2, 3, 60, 1, generator=g)

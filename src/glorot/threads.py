@@ -20,6 +20,16 @@ The policy (:func:`configure`), applied at start-up by ``python -m glorot.train`
   explicit ``GLOROT_THREADS`` or ``OMP_NUM_THREADS`` wins. Child processes (``submitit_local``'s
   jobs) inherit the wait policy from the environment.
 
+Memory (:func:`configure_malloc`, applied by :func:`configure`; measured 2026-12-04 on the 2-core
+VM): glibc serves every allocation above its mmap threshold (at most 32 MB) with a fresh ``mmap``
+and returns it to the system when it is freed, so each evaluation chunk of a 24-member stack
+([24, 2000, 200] float32, 38 MB per layer) paid for its pages again: in a VM a page fault costs
+microseconds, and ``torch.cat`` of 38 MB took 35 ms instead of 10. With mmap off and the heap
+kept (``mallopt(M_MMAP_MAX, 0)``, ``mallopt(M_TRIM_THRESHOLD, 1 GiB)``) freed blocks are reused:
+``trainer.evaluate`` of 24 members on 10,000 examples went from 2.63 s to 1.66 s, bit for bit the
+same. The cost: a process keeps its peak heap until it exits. ``GLOROT_MALLOC=default`` keeps
+glibc's defaults; nothing happens where the C library is not glibc.
+
 The thread count never changes a result of the training engine (the batched GEMMs give the same
 bits with 1 or 2 threads, tested), and the recorder's SVDs run one matrix per thread
 (``glorot.record``) so that they do not depend on it either.
@@ -72,12 +82,38 @@ def configure_env(env: dict | None = None) -> dict:
     return env
 
 
+_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4  # glibc's mallopt parameters (malloc.h)
+_malloc_done = False
+
+
+def configure_malloc(env: dict | None = None) -> bool:
+    """Keep freed memory in the heap for reuse instead of handing large blocks back to the system
+    (see the module docstring: why). Returns whether the policy is in force. Idempotent; a no-op
+    with ``GLOROT_MALLOC=default``, or off glibc."""
+    global _malloc_done
+    env = os.environ if env is None else env
+    if env.get("GLOROT_MALLOC", "").strip() == "default":
+        return False
+    if _malloc_done:
+        return True
+    try:
+        import ctypes  # noqa: PLC0415
+
+        libc = ctypes.CDLL("libc.so.6")
+        ok = libc.mallopt(_M_MMAP_MAX, 0) == 1 and libc.mallopt(_M_TRIM_THRESHOLD, 1 << 30) == 1
+    except (OSError, AttributeError):
+        return False
+    _malloc_done = ok
+    return ok
+
+
 def configure(cpus: int | None = None) -> int:
     """Apply the policy to this process: the wait policy (if torch's OpenMP has not started yet)
     and ``torch.set_num_threads``. ``cpus``: the CPUs a launcher gave this job (e.g. Hydra's
     ``hydra.launcher.cpus_per_task`` for submitit), used unless the environment names a count.
     Returns the thread count."""
     configure_env()
+    configure_malloc()
     import torch  # noqa: PLC0415 - after the environment is set
 
     if legacy():
