@@ -134,12 +134,54 @@ def with_provenance(t: pd.DataFrame, members: pd.DataFrame, data) -> pd.DataFram
     return t.assign(profile=t.data.map(prof).fillna(""), device=t.data.map(dev).fillna(""))
 
 
-def make_all(data: SimpleNamespace, out: Path, only: list[str] | None = None, runs_label: str = "",
-             formats=("png", "pdf"), dpi: int = 120) -> dict:
-    """Figures, Table 1, verdicts and the gallery from loaded frames. Returns what was written."""
+#: what the figure workers read: set by :func:`make_all` before it forks them (nothing is pickled)
+_JOB: dict = {}
+
+
+def _draw(i: int) -> tuple[str, list[Path], str] | None:
+    """Draw and save claim ``i`` of ``_JOB["specs"]``: (id, paths, caption), or None when its runs
+    are absent (with a warning)."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
-    from glorot import claims, frames, gallery, table1  # noqa: PLC0415
+    from glorot import frames  # noqa: PLC0415
+
+    spec, data, out = _JOB["specs"][i], _JOB["data"], _JOB["out"]
+    d = frames.claim_frames(data, spec)
+    if any(getattr(d, k).empty for k in spec.needs):
+        log.warning("skipping %s: no %s for experiment '%s' under %s", spec.stem,
+                    "/".join(k for k in spec.needs if getattr(d, k).empty), spec.experiment, _JOB["label"])
+        return None
+    cap = budget(d) if spec.experiments else "computed on the fly (no training): fixed seed 0"
+    fig = spec.draw(d, cap)
+    paths = []
+    for fmt in _JOB["formats"]:
+        p = out / "figures" / f"{spec.stem}.{fmt}"
+        # no creation date in PDFs: redrawing unchanged data leaves the committed files unchanged
+        fig.savefig(p, dpi=_JOB["dpi"], bbox_inches="tight", metadata={"CreationDate": None} if fmt == "pdf" else None)
+        paths.append(p)
+    plt.close(fig)
+    log.info("wrote %s", paths[0])
+    return spec.id, paths, cap
+
+
+def default_jobs() -> int:
+    """Figure workers: one per core (at most 4), where processes can be forked (Linux); else 1."""
+    import multiprocessing as mp  # noqa: PLC0415
+
+    from glorot.threads import available_cores  # noqa: PLC0415
+
+    return min(4, available_cores()) if sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods() else 1
+
+
+def make_all(data: SimpleNamespace, out: Path, only: list[str] | None = None, runs_label: str = "",
+             formats=("png", "pdf"), dpi: int = 120, jobs: int = 1) -> dict:
+    """Figures, Table 1, verdicts and the gallery from loaded frames. Returns what was written.
+
+    ``jobs`` > 1 draws the figures in that many forked worker processes while this one judges the
+    claims; the files are the same as with one (each figure is drawn from the same frames by the
+    same code). The caller must not have used an OpenMP thread pool before (``main`` keeps torch to
+    one thread): a fork after one can hang."""
+    from glorot import claims, gallery, table1  # noqa: PLC0415
 
     out = Path(out)
     (out / "figures").mkdir(parents=True, exist_ok=True)
@@ -151,27 +193,25 @@ def make_all(data: SimpleNamespace, out: Path, only: list[str] | None = None, ru
         for name in mixed[mixed > 1].index:
             log.warning("experiment '%s' has runs on several data sets (%s): its figures mix them; "
                         "choose one with --data", name, ", ".join(sorted(m[m.name == name].data.unique())))
-    for spec in specs:
-        d = frames.claim_frames(data, spec)
-        if any(getattr(d, k).empty for k in spec.needs):
-            log.warning("skipping %s: no %s for experiment '%s' under %s", spec.stem,
-                        "/".join(k for k in spec.needs if getattr(d, k).empty), spec.experiment, runs_label)
-            continue
-        cap = budget(d) if spec.experiments else "computed on the fly (no training): fixed seed 0"
-        fig = spec.draw(d, cap)
-        paths = []
-        for fmt in formats:
-            p = out / "figures" / f"{spec.stem}.{fmt}"
-            # no creation date in PDFs: redrawing unchanged data leaves the committed files unchanged
-            fig.savefig(p, dpi=dpi, bbox_inches="tight", metadata={"CreationDate": None} if fmt == "pdf" else None)
-            paths.append(p)
-        plt.close(fig)
-        written[spec.id] = paths
-        captions[spec.id] = cap
-        log.info("wrote %s", paths[0])
-
+    _JOB.update(specs=specs, data=data, out=out, label=runs_label, formats=tuple(formats), dpi=dpi)
     ids = [s.id for s in specs] + (["table1"] if not only or "table1" in only else [])
-    v = claims.all_verdicts(data, only=ids)
+    jobs = max(1, min(int(jobs), len(specs)))
+    try:
+        if jobs > 1:
+            import multiprocessing as mp  # noqa: PLC0415
+
+            with mp.get_context("fork").Pool(jobs) as pool:
+                pending = pool.map_async(_draw, range(len(specs)), chunksize=1)
+                v = claims.all_verdicts(data, only=ids)  # meanwhile, here
+                drawn = pending.get()
+        else:
+            drawn = [_draw(i) for i in range(len(specs))]
+            v = claims.all_verdicts(data, only=ids)
+    finally:
+        _JOB.clear()
+    for r in drawn:
+        if r is not None:
+            written[r[0]], captions[r[0]] = r[1], r[2]
     write_csv(out / "verdicts.csv", v)
     t1_members = table1_members(data)  # experiments table1 (MNIST) and shapeset_table1
     t = table1.table1(t1_members) if not t1_members.empty else None
@@ -205,6 +245,9 @@ def main(argv: list[str] | None = None) -> int:
                     "of Figs. 2-10: --data shapeset --out results/shapeset)")
     ap.add_argument("--formats", nargs="+", default=["png", "pdf"], help="image formats (default: png pdf)")
     ap.add_argument("--dpi", type=int, default=120)
+    ap.add_argument("--jobs", type=int, default=None, metavar="N",
+                    help="figures drawn at once by forked workers (default: one per core, at most 4, on Linux; "
+                         "1 elsewhere); the files do not depend on it")
     ap.add_argument("-q", "--quiet", action="store_true")
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING if a.quiet else logging.INFO, format="%(levelname)s %(message)s")
@@ -219,7 +262,15 @@ def main(argv: list[str] | None = None) -> int:
         label = label.relative_to(Path.cwd().resolve())
     except ValueError:
         pass
-    make_all(data, Path(a.out), a.only, str(label), formats=a.formats, dpi=a.dpi)
+    jobs = default_jobs() if a.jobs is None else a.jobs
+    if jobs < 1:
+        print(f"error: --jobs {jobs} is not valid; it must be 1 or more", file=sys.stderr)
+        return 2
+    if jobs > 1:  # no OpenMP pool may exist when the figure workers are forked
+        import torch  # noqa: PLC0415
+
+        torch.set_num_threads(1)
+    make_all(data, Path(a.out), a.only, str(label), formats=a.formats, dpi=a.dpi, jobs=jobs)
     return 0
 
 

@@ -277,9 +277,17 @@ def sigma_w2_per_layer(init: str, sizes, activation=None, q0=None) -> np.ndarray
 _SM_STEP = 0.125  # ln q spacing of the cached Monte Carlo table of softmax_grad_sq
 
 
+@lru_cache(maxsize=2)
+def _normals(n_samples: int, n_classes: int, seed: int) -> np.ndarray:
+    """The common random numbers of :func:`_softmax_at` (read-only: shared by every grid point)."""
+    u = np.random.default_rng(seed).standard_normal((n_samples, n_classes))
+    u.setflags(write=False)
+    return u
+
+
 @lru_cache(maxsize=4096)
 def _softmax_at(k: int, n_classes: int, n_samples: int, seed: int) -> float:
-    u = np.random.default_rng(seed).standard_normal((n_samples, n_classes))
+    u = _normals(n_samples, n_classes, seed)
     z = u * math.exp(k * _SM_STEP / 2)
     z -= z.max(1, keepdims=True)
     p = np.exp(z)
