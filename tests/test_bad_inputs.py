@@ -58,6 +58,8 @@ def rows() -> list[Row]:
         Row("typo +", ["+model.widht=10"], ["model.widht", "+model.widht=10", "did you mean model.width?"]),
         Row("typo ++", ["++model.widht=10"], ["model.widht", "did you mean model.width?"]),
         Row("typo + nested", ["+optim.lr_rate=0.1"], ["optim.lr_rate", "did you mean optim.lr?"], slow=True),
+        Row("typo in a sweep", ["-m", "model.widht=8,16"], ["model.widht", "did you mean model.width?"]),
+        Row("type in a sweep", ["-m", "model.width=abc,16"], ["abc", "Integer"], slow=True),
         # unknown choices in a group: one line with the valid ones (read from configs/)
         Row("activation", ["activation=relu6"], ["relu6", *acts]),
         Row("init", ["init=xavier"], ["xavier", *inits]),

@@ -106,7 +106,9 @@ def cli() -> None:
         try:
             main()
         except Refused as r:  # from glorot.config.Preflight, before any run folder exists
-            raise r.error from None
+            # keep the error's own cause (Hydra's "Could not override" wraps the ConfigKeyError that
+            # explain() reads for "did you mean"); `from None` would erase it
+            raise r.error from r.error.__cause__
     except Exception as e:  # noqa: BLE001
         line = explain(e)
         if line is None:
