@@ -83,9 +83,9 @@ def rows() -> list[Row]:
         # out-of-range values of every numeric field
         Row("depth", ["model.depth=0"], ["model.depth=0", ">= 1"]),
         Row("width", ["model.width=-5"], ["model.width=-5", ">= 1"]),
-        Row("lr", ["optim.lr=-1"], ["-1", "> 0"]),
-        Row("lr nan", ["optim.lr=nan"], ["nan", "finite"], slow=True),
-        Row("lrs inf", ["stack.lrs=[0.1,inf]"], ["inf", "finite"], slow=True),
+        Row("lr", ["optim.lr=-1"], ["optim.lr=-1", "> 0"]),
+        Row("lr nan", ["optim.lr=nan"], ["optim.lr=nan", "finite"], slow=True),
+        Row("lrs inf", ["stack.lrs=[0.1,inf]"], ["inf", "stack.lrs", "finite"], slow=True),
         Row("batch", ["optim.batch_size=0"], ["optim.batch_size=0", ">= 1"]),
         Row("batch > train set", ["optim.batch_size=5000"], ["optim.batch_size=5000", "2000"]),
         Row("updates", ["train.updates=-3"], ["train.updates=-3", ">= 0"]),

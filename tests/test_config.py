@@ -79,7 +79,7 @@ def test_bad_value_exits_nonzero_through_the_entry_point_before_training(tmp_pat
     assert "swish" in r.stderr and "tanh" in r.stderr  # Hydra lists the available options
     r = run_train("data=synthetic", "model=tiny", "optim.lr=-1", f"results_dir={tmp_path}", check=False)
     assert r.returncode == 2
-    assert "error: learning rate -1.0 is not valid" in r.stderr
+    assert "error: optim.lr=-1.0 is not valid" in r.stderr
     assert not list(tmp_path.rglob("metrics.csv"))  # nothing trained
 
 
