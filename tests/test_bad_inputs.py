@@ -385,3 +385,22 @@ def test_a_refusal_inside_the_task_removes_only_the_folder_it_created(tmp_path):
                                       ("train.update", "train.updates"), ("recrod.every", "record.every")])
 def test_suggestions_come_from_the_schema(key, near):
     assert f"did you mean {near}" in C.suggest(key, C.schema_keys())
+
+
+def test_the_glorot_train_console_script_refuses_in_one_line(tmp_path):
+    """pyproject's ``glorot-train`` script, called as pip's wrapper calls it (``from glorot.train
+    import <fn>; sys.exit(<fn>())``) from a folder outside the checkout: the same one-line refusal,
+    exit 2, as ``python -m glorot.train`` (it once pointed at the bare Hydra function, which could
+    not even find configs/)."""
+    import tomllib  # noqa: PLC0415
+
+    target = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]["glorot-train"]
+    module, fn = target.split(":")
+    code = f"import sys; sys.argv[0] = 'glorot-train'; from {module} import {fn}; sys.exit({fn}())"
+    results = tmp_path / "results"
+    for bad, expect in ((["model.depth=0"], "model.depth=0"), (["+model.widht=3"], "did you mean model.width?")):
+        p = subprocess.run([sys.executable, "-c", code, *BASE, *bad, f"results_dir={results}"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=120)
+        lines = [ln for ln in (p.stdout + p.stderr).splitlines() if ln.strip()]
+        assert p.returncode == 2 and len(lines) == 1 and expect in lines[0], p.stdout + p.stderr
+    assert not results.exists()
