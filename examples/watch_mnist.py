@@ -1,7 +1,7 @@
 """Watch your own network with glorot: a small CNN and a plain nn.Sequential MLP on MNIST, each in an
 ordinary PyTorch training loop, recorded with one ``with watch(...)`` block, then diagnosed.
 
-    python examples/watch_mnist.py                    # 300 updates each (about a CPU minute)
+    python examples/watch_mnist.py                    # 300 updates each (~12 s on the 2-core CPU, both models)
     python examples/watch_mnist.py --steps 3000 --every 500 --out runs/watch_mnist
     python -m glorot.diagnose runs/watch_mnist/mlp    # figures + diagnosis.md (this script runs it too)
     python -m glorot.export runs/watch_mnist/cnn --tensorboard runs/tb/cnn
@@ -78,7 +78,8 @@ def train(name: str, model: nn.Module, data, args, image: bool) -> Path:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--steps", type=int, default=300, help="updates per model (default 300: about a CPU minute)")
+    p.add_argument("--steps", type=int, default=300,
+                   help="updates per model (default 300: ~12 s for both on 2 CPU cores)")
     p.add_argument("--every", type=int, default=100, help="record every N updates (plus step 0 and log-spaced early)")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--lr", type=float, default=0.1)

@@ -58,6 +58,8 @@ def rows() -> list[Row]:
         Row("typo +", ["+model.widht=10"], ["model.widht", "+model.widht=10", "did you mean model.width?"]),
         Row("typo ++", ["++model.widht=10"], ["model.widht", "did you mean model.width?"]),
         Row("typo + nested", ["+optim.lr_rate=0.1"], ["optim.lr_rate", "did you mean optim.lr?"], slow=True),
+        Row("typo in a sweep", ["-m", "model.widht=8,16"], ["model.widht", "did you mean model.width?"]),
+        Row("type in a sweep", ["-m", "model.width=abc,16"], ["abc", "Integer"], slow=True),
         # unknown choices in a group: one line with the valid ones (read from configs/)
         Row("activation", ["activation=relu6"], ["relu6", *acts]),
         Row("init", ["init=xavier"], ["xavier", *inits]),
@@ -81,9 +83,9 @@ def rows() -> list[Row]:
         # out-of-range values of every numeric field
         Row("depth", ["model.depth=0"], ["model.depth=0", ">= 1"]),
         Row("width", ["model.width=-5"], ["model.width=-5", ">= 1"]),
-        Row("lr", ["optim.lr=-1"], ["-1", "> 0"]),
-        Row("lr nan", ["optim.lr=nan"], ["nan", "finite"], slow=True),
-        Row("lrs inf", ["stack.lrs=[0.1,inf]"], ["inf", "finite"], slow=True),
+        Row("lr", ["optim.lr=-1"], ["optim.lr=-1", "> 0"]),
+        Row("lr nan", ["optim.lr=nan"], ["optim.lr=nan", "finite"], slow=True),
+        Row("lrs inf", ["stack.lrs=[0.1,inf]"], ["inf", "stack.lrs", "finite"], slow=True),
         Row("batch", ["optim.batch_size=0"], ["optim.batch_size=0", ">= 1"]),
         Row("batch > train set", ["optim.batch_size=5000"], ["optim.batch_size=5000", "2000"]),
         Row("updates", ["train.updates=-3"], ["train.updates=-3", ">= 0"]),
@@ -383,3 +385,22 @@ def test_a_refusal_inside_the_task_removes_only_the_folder_it_created(tmp_path):
                                       ("train.update", "train.updates"), ("recrod.every", "record.every")])
 def test_suggestions_come_from_the_schema(key, near):
     assert f"did you mean {near}" in C.suggest(key, C.schema_keys())
+
+
+def test_the_glorot_train_console_script_refuses_in_one_line(tmp_path):
+    """pyproject's ``glorot-train`` script, called as pip's wrapper calls it (``from glorot.train
+    import <fn>; sys.exit(<fn>())``) from a folder outside the checkout: the same one-line refusal,
+    exit 2, as ``python -m glorot.train`` (it once pointed at the bare Hydra function, which could
+    not even find configs/)."""
+    import tomllib  # noqa: PLC0415
+
+    target = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]["glorot-train"]
+    module, fn = target.split(":")
+    code = f"import sys; sys.argv[0] = 'glorot-train'; from {module} import {fn}; sys.exit({fn}())"
+    results = tmp_path / "results"
+    for bad, expect in ((["model.depth=0"], "model.depth=0"), (["+model.widht=3"], "did you mean model.width?")):
+        p = subprocess.run([sys.executable, "-c", code, *BASE, *bad, f"results_dir={results}"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=120)
+        lines = [ln for ln in (p.stdout + p.stderr).splitlines() if ln.strip()]
+        assert p.returncode == 2 and len(lines) == 1 and expect in lines[0], p.stdout + p.stderr
+    assert not results.exists()

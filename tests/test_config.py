@@ -79,7 +79,7 @@ def test_bad_value_exits_nonzero_through_the_entry_point_before_training(tmp_pat
     assert "swish" in r.stderr and "tanh" in r.stderr  # Hydra lists the available options
     r = run_train("data=synthetic", "model=tiny", "optim.lr=-1", f"results_dir={tmp_path}", check=False)
     assert r.returncode == 2
-    assert "error: learning rate -1.0 is not valid" in r.stderr
+    assert "error: optim.lr=-1.0 is not valid" in r.stderr
     assert not list(tmp_path.rglob("metrics.csv"))  # nothing trained
 
 
@@ -94,3 +94,23 @@ def test_every_experiment_named_in_the_docs_exists():
     named = {(f.name, m) for f in files for m in re.findall(r"experiment=([a-z0-9_]+)(?![a-z0-9_*])", f.read_text())}
     assert named, "the pattern found nothing: the test would pass vacuously"
     assert {(f, m) for f, m in named if m not in known} == set()
+
+
+def test_the_readme_profile_table_states_each_profiles_budget():
+    """README's Profiles table gives, per profile, the updates, width, seeds and lr grid that
+    configs/profile/<p>.yaml sets (the paper row once kept an old 50,000-update budget)."""
+    import re
+
+    import yaml
+
+    root = CONFIGS.parent
+    readme = (root / "README.md").read_text()
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `(\w+)`[^|]*\| ([^|]*) \|", readme, re.M)}
+    for path in sorted((CONFIGS / "profile").glob("*.yaml")):
+        p = yaml.safe_load(path.read_text())
+        row = rows.get(p["name"])
+        assert row is not None, f"no README profile row for {p['name']}"
+        lrs = "{" + ", ".join(str(x) for x in p["lr_grid"]) + "}"
+        n = len(p["seeds"])
+        for want in (f"{p['updates']:,} updates", f"width {p['width']}", f"{n} seed", lrs if n > 1 else ""):
+            assert want in row, f"README's {p['name']} row lacks {want!r}: {row}"

@@ -131,6 +131,18 @@ def test_cli_writes_report_figures_and_tensorboard(tmp_path):
     assert (hv.min, hv.max) == (-1.0, 1.0)
 
 
+def test_glorot_plot_hands_a_watch_run_to_the_diagnosis(tmp_path):
+    """``python -m glorot.plot --runs RUN`` on a watch run (the README of issue 13 offers it) writes the
+    diagnosis, as glorot.diagnose does, instead of crashing in the suite's frames."""
+    from glorot.plot import main as plot_main
+
+    path = run_rec(mlp(nn.Tanh, depth=3, width=8), tmp_path, "w", steps=1)
+    assert plot_main(["--runs", str(path), "-q"]) == 0
+    assert "dC/ds" in (path / "diagnosis" / "diagnosis.md").read_text()
+    assert plot_main(["--runs", str(path), "--out", str(tmp_path / "d"), "-q"]) == 0
+    assert (tmp_path / "d" / "diagnosis.md").exists() and (tmp_path / "d" / "act_hist.png").exists()
+
+
 def test_cli_bad_folder_one_line_exit_2(tmp_path):
     r = subprocess.run([sys.executable, "-m", "glorot.diagnose", str(tmp_path / "nope")], cwd=ROOT,
                        capture_output=True, text=True, timeout=120)

@@ -287,12 +287,13 @@ def _seeds(key: str, seeds: list, allow_empty: bool = True) -> None:
     _no_repeats(key, seeds)
 
 
-def _lrs(key: str, lrs: list, allow_empty: bool = True) -> None:
+def _lrs(key: str, lrs: list, allow_empty: bool = True, single: bool = False) -> None:
     if not lrs and not allow_empty:
         raise ConfigError(f"{key}=[] is empty; it needs at least one learning rate, e.g. {key}=[0.01]")
     for lr in lrs:
         if isinstance(lr, bool) or not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
-            raise ConfigError(f"learning rate {lr!r} is not valid; it must be a finite number > 0")
+            what = f"{key}={lr!r}" if single else f"learning rate {lr!r} in {key}"
+            raise ConfigError(f"{what} is not valid; it must be a finite number > 0")
     _no_repeats(key, lrs)
 
 
@@ -343,7 +344,7 @@ def check_values(cfg) -> None:
                           f"{n_train} training examples")
     # -- members
     _lrs("stack.lrs", as_list("stack.lrs"))
-    _lrs("optim.lr", [cfg.optim.lr])
+    _lrs("optim.lr", [cfg.optim.lr], single=True)
     _seeds("stack.seeds", as_list("stack.seeds"))
     _no_repeats("stack.activations", [str(a).strip() for a in cfg.stack.activations])
     _no_repeats("stack.inits", [str(a).strip() for a in cfg.stack.inits])

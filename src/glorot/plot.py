@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="folder of run folders: results/runs/<profile>, or results/runs to read every profile and "
                          "draw each figure from the strongest one (paper_full > paper > quick > smoke) that has all "
                          "its runs (default: %(default)s)")
-    ap.add_argument("--out", default="results", help="output folder (default: %(default)s)")
+    ap.add_argument("--out", help="output folder (default: results; for a glorot.watch run, RUN/diagnosis)")
     ap.add_argument("--only", nargs="+", metavar="FIG", help="only these claims: ids (fig01 ... fig12, table1, "
                     "relu_init, relu30_init, relu30_train, jacobian, pitfall_*; see glorot/claims/) or parts of file "
                     "names")
@@ -252,6 +252,13 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING if a.quiet else logging.INFO, format="%(levelname)s %(message)s")
     runs = Path(a.runs)
+    from glorot.diagnose import is_watch_run  # noqa: PLC0415
+
+    if is_watch_run(runs):  # a glorot.watch run: its figures and diagnosis are glorot.diagnose's
+        from glorot.diagnose import main as diagnose_main  # noqa: PLC0415
+
+        return diagnose_main([str(runs)] + (["--out", a.out] if a.out else []))
+    a.out = a.out or "results"
     if not runs.exists():
         log.warning("no runs at %s: every figure but Fig. 5 will be missing", runs)
     data = load(runs) if runs.exists() else SimpleNamespace(**{k: pd.DataFrame() for k in FRAMES})

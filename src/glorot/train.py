@@ -51,7 +51,12 @@ def _launcher_cpus() -> int | None:
     return int(cpus) if isinstance(cpus, int) and cpus > 0 else None
 
 
-@hydra.main(version_base="1.3", config_path="../../configs", config_name="config")
+#: configs/ of the checkout, as an absolute path: Hydra resolves a relative config_path against the
+#: calling module, which works for ``python -m glorot.train`` but not for the ``glorot-train`` script
+CONFIG_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "configs")
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
 def main(cfg: DictConfig) -> None:
     threads.configure(_launcher_cpus())
     from glorot.trainer import train  # noqa: PLC0415 - torch: not needed to refuse a run
@@ -106,7 +111,9 @@ def cli() -> None:
         try:
             main()
         except Refused as r:  # from glorot.config.Preflight, before any run folder exists
-            raise r.error from None
+            # keep the error's own cause (Hydra's "Could not override" wraps the ConfigKeyError that
+            # explain() reads for "did you mean"); `from None` would erase it
+            raise r.error from r.error.__cause__
     except Exception as e:  # noqa: BLE001
         line = explain(e)
         if line is None:
