@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))  # glorot.threads: no dependencies, safe before torch
 from glorot import threads  # noqa: E402
 
-threads.configure_env()  # OMP_WAIT_POLICY=PASSIVE before torch loads (glorot.threads: why)
+threads.configure_env()  # the wait policy (GOMP_SPINCOUNT) before torch loads (glorot.threads: why)
 
 #: the budgets: configs/profile/<name>.yaml (smoke, quick, paper, paper_full)
 PROFILES = sorted(p.stem for p in (ROOT / "configs" / "profile").glob("*.yaml"))
@@ -453,7 +453,8 @@ def write_summary(out: Path, rows: list[dict], plot_s: float | None, total: floa
     info = {"profile": a.profile, "mode": "subprocess" if a.subprocess else
             ("in-process" if a.jobs == 1 else f"{a.jobs} worker processes"),
             "threads": threads.wanted_threads(), "cores": threads.available_cores(),
-            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+            "thread_policy": threads.policy(), "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+            "gomp_spincount": os.environ.get("GOMP_SPINCOUNT"),
             "total_s": round(total, 3), "plot_s": None if plot_s is None else round(plot_s, 3),
             "experiments": [{**r, "wall_s": None if r["wall_s"] is None else round(r["wall_s"], 3),
                              "phases": {k: round(v, 3) for k, v in r["phases"].items()}} for r in rows]}
@@ -461,7 +462,8 @@ def write_summary(out: Path, rows: list[dict], plot_s: float | None, total: floa
     write_text(out / "reproduce_summary.json", json.dumps(info, indent=2) + "\n")
     write_text(out / "reproduce_summary.md",
                f"# make reproduce ({a.profile}): time per phase\n\n{info['mode']}, {info['threads']} thread(s) "
-               f"on {info['cores']} core(s), OMP_WAIT_POLICY={info['omp_wait_policy']}\n\n{table}\n")
+               f"on {info['cores']} core(s), thread policy {info['thread_policy']} (OMP_WAIT_POLICY="
+               f"{info['omp_wait_policy']}, GOMP_SPINCOUNT={info['gomp_spincount']})\n\n{table}\n")
 
 
 def plan(todo: list[str], profile: str, overrides: list[str], rate: float | None, bench: str | None) -> int:

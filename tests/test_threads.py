@@ -33,23 +33,31 @@ def test_thread_count_is_the_share_of_the_cores():
     assert threads.wanted_threads({"OMP_NUM_THREADS": "junk"}) == threads.available_cores()
 
 
-def test_wait_policy_is_passive_unless_set_or_legacy():
-    assert threads.configure_env({})["OMP_WAIT_POLICY"] == "PASSIVE"
-    assert threads.configure_env({"OMP_WAIT_POLICY": "ACTIVE"})["OMP_WAIT_POLICY"] == "ACTIVE"
-    assert "OMP_WAIT_POLICY" not in threads.configure_env({"GLOROT_THREAD_POLICY": "legacy"})
+def test_wait_policy_is_bounded_unless_set_passive_or_legacy():
+    assert threads.configure_env({}) == {"GOMP_SPINCOUNT": str(threads.SPIN_COUNT)}
+    assert threads.configure_env({"GLOROT_THREAD_POLICY": "passive"})["OMP_WAIT_POLICY"] == "PASSIVE"
+    assert "GOMP_SPINCOUNT" not in threads.configure_env({"GLOROT_THREAD_POLICY": "passive"})
+    assert threads.configure_env({"OMP_WAIT_POLICY": "ACTIVE"}) == {"OMP_WAIT_POLICY": "ACTIVE"}  # the user's wins
+    assert threads.configure_env({"GOMP_SPINCOUNT": "10"}) == {"GOMP_SPINCOUNT": "10"}
+    legacy = threads.configure_env({"GLOROT_THREAD_POLICY": "legacy"})
+    assert "OMP_WAIT_POLICY" not in legacy and "GOMP_SPINCOUNT" not in legacy
     env = threads.job_env(2, {"PATH": "/bin"})
-    assert env["GLOROT_PARALLEL_JOBS"] == "2" and env["OMP_WAIT_POLICY"] == "PASSIVE"
+    assert env["GLOROT_PARALLEL_JOBS"] == "2" and env["GOMP_SPINCOUNT"] == str(threads.SPIN_COUNT)
+    with pytest.raises(SystemExit) as e:
+        threads.configure_env({"GLOROT_THREAD_POLICY": "fast"})
+    assert e.value.code == 2
 
 
 def test_the_entry_point_sets_the_policy_before_torch_starts():
     code = ("import os, sys; sys.argv=['x', '--help']\n"
             "import glorot.train\n"
-            "print(os.environ.get('OMP_WAIT_POLICY'))")
-    env = {k: v for k, v in __import__("os").environ.items() if k != "OMP_WAIT_POLICY"}
+            "print(os.environ.get('GOMP_SPINCOUNT'))")
+    env = {k: v for k, v in __import__("os").environ.items()
+           if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "GLOROT_THREAD_POLICY")}
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                        timeout=120)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip().splitlines()[-1] == "PASSIVE"
+    assert r.stdout.strip().splitlines()[-1] == str(threads.SPIN_COUNT)
 
 
 _EVAL = """

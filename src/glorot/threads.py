@@ -1,18 +1,35 @@
 """CPU thread policy: how many intra-op threads a process uses, and how idle threads wait.
 
-Why (measured on the shared 2-core VM, 2026-12-03, with other processes running): OpenMP's
-default wait policy lets an idle worker thread **spin** for a while before it sleeps. When the cores
-are shared with another busy process, every parallel region then waits for a worker that the OS has
-descheduled while the spinning threads burn the cores the others need: a batched 200x200 ``bmm``
-loop took 9.4 s with 2 threads against 1.5 s with 1, and a batch of four 1000x1000 SVDs 16.3 s
-against 2.9 s. With ``OMP_WAIT_POLICY=PASSIVE`` (idle threads sleep at once) the same 2-thread calls
-took 1.2 s and 2.2 s. ``scripts/bench_contention.py`` measures the effect on training runs.
+Why: OpenMP's default wait policy (libgomp) lets an idle worker thread **spin** about 300,000 times
+before it sleeps. When the cores are shared with another busy process, every parallel region then
+waits for a worker that the OS has descheduled while the spinning threads burn the cores the others
+need. Sleeping at once (``OMP_WAIT_POLICY=PASSIVE``) cures that, but on this VM waking a sleeping
+thread is slow, so a run that has the machine to itself pays for every parallel region.
+``scripts/bench_contention.py`` measured the three policies side by side (2-core VM, 2026-12-04,
+trainer's training time; ``results/bench/contention-cpu-2core-20261204-*.json``):
+
+=========================  ===========  ===========================  ===================
+policy                     alone        two runs at once, untold     two at once / alone
+=========================  ===========  ===========================  ===================
+relu30 smoke: legacy       2.0 s        101.2 s                      51x
+relu30 smoke: passive      5.8 s        2.6 s                        0.45x
+relu30 smoke: bounded      2.2 s        5.4 s                        2.45x
+table1 quick 1,500 upd.:   legacy 10.3  legacy 89.7                  8.7x
+                           passive 18.2 passive 19.4                 1.07x
+                           bounded 13.0 bounded 25.1                 1.92x
+=========================  ===========  ===========================  ===================
+
+So the default is ``bounded``: ``GOMP_SPINCOUNT=3000``, a short spin and then sleep, nearly as fast
+as spinning when alone and about 2x, not 9-51x, when two runs share two cores.
 
 The policy (:func:`configure`), applied at start-up by ``python -m glorot.train``,
 ``scripts/reproduce.py`` and the stacked launcher:
 
-* ``OMP_WAIT_POLICY=PASSIVE`` unless the user set a wait policy; it must be in the environment
-  before the OpenMP runtime starts (before ``import torch``), and child processes inherit it;
+* ``GLOROT_THREAD_POLICY`` = ``bounded`` (default: ``GOMP_SPINCOUNT=3000``), ``passive``
+  (``OMP_WAIT_POLICY=PASSIVE``) or ``legacy`` (OpenMP's and torch's defaults, untouched). A wait
+  policy or spin count the user set (``OMP_WAIT_POLICY``, ``GOMP_SPINCOUNT``) wins. It must be in
+  the environment before the OpenMP runtime starts (before ``import torch``); child processes
+  inherit it;
 * threads = the cores this process may run on (``os.sched_getaffinity``), divided by the number of
   training processes meant to run side by side (``GLOROT_PARALLEL_JOBS``, set by whoever launches
   them: ``scripts/reproduce.py --jobs N``), at least 1; under a Hydra launcher that says how many
@@ -40,6 +57,11 @@ from __future__ import annotations
 import os
 
 WAIT_POLICY = "PASSIVE"
+#: spins an idle OpenMP thread makes before it sleeps under the ``bounded`` policy (libgomp's
+#: ``GOMP_SPINCOUNT``; its own default is 300,000, and 0 under PASSIVE)
+SPIN_COUNT = 3000
+#: the thread policies ``GLOROT_THREAD_POLICY`` may name; the first is the default
+POLICIES = ("bounded", "passive", "legacy")
 
 
 def available_cores() -> int:
@@ -67,18 +89,39 @@ def wanted_threads(env: dict | None = None) -> int:
     return threads_for(int(jobs) if jobs.isdigit() and int(jobs) > 0 else 1)
 
 
+def policy(env: dict | None = None) -> str:
+    """The thread policy ``GLOROT_THREAD_POLICY`` names (one of :data:`POLICIES`; default the first):
+    ``bounded``: idle threads spin ``SPIN_COUNT`` times, then sleep; ``passive``: they sleep at once
+    (``OMP_WAIT_POLICY=PASSIVE``); ``legacy``: OpenMP's and torch's defaults, untouched (what the code
+    did before any policy; ``scripts/bench_contention.py`` compares the three)."""
+    p = (os.environ if env is None else env).get("GLOROT_THREAD_POLICY", "").strip() or POLICIES[0]
+    if p not in POLICIES:
+        raise ValueError(f"GLOROT_THREAD_POLICY={p} is not valid; valid choices: {', '.join(POLICIES)}")
+    return p
+
+
 def legacy(env: dict | None = None) -> bool:
-    """``GLOROT_THREAD_POLICY=legacy``: leave OpenMP's and torch's defaults alone (what the code did
-    before this policy; ``scripts/bench_contention.py`` uses it for the comparison)."""
-    return (os.environ if env is None else env).get("GLOROT_THREAD_POLICY", "") == "legacy"
+    """``GLOROT_THREAD_POLICY=legacy``: leave OpenMP's and torch's defaults alone."""
+    return policy(env) == "legacy"
 
 
 def configure_env(env: dict | None = None) -> dict:
     """Put the wait policy into ``env`` (default: this process's environment) unless one is set;
     returns ``env``. Call before ``import torch`` for it to reach this process's OpenMP runtime."""
     env = os.environ if env is None else env
-    if "OMP_WAIT_POLICY" not in env and not legacy(env):
+    try:
+        p = policy(env)
+    except ValueError as e:  # called at start-up by the entry points: one line, exit 2
+        import sys  # noqa: PLC0415
+
+        print(f"error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
+    if "OMP_WAIT_POLICY" in env or "GOMP_SPINCOUNT" in env or p == "legacy":
+        return env  # the user's own setting wins
+    if p == "passive":
         env["OMP_WAIT_POLICY"] = WAIT_POLICY
+    else:
+        env["GOMP_SPINCOUNT"] = str(SPIN_COUNT)
     return env
 
 
