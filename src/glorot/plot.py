@@ -273,10 +273,11 @@ def main(argv: list[str] | None = None) -> int:
     if jobs < 1:
         print(f"error: --jobs {jobs} is not valid; it must be 1 or more", file=sys.stderr)
         return 2
-    if jobs > 1:  # no OpenMP pool may exist when the figure workers are forked
-        import torch  # noqa: PLC0415
+    # one torch thread whatever --jobs: no OpenMP pool may exist when the figure workers are forked,
+    # and the few torch reductions of the theory lines then give the same bits at any --jobs
+    import torch  # noqa: PLC0415
 
-        torch.set_num_threads(1)
+    torch.set_num_threads(1)
     make_all(data, Path(a.out), a.only, str(label), formats=a.formats, dpi=a.dpi, jobs=jobs)
     return 0
 
