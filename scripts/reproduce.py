@@ -192,7 +192,7 @@ def run_parallel(pending: list[str], jobs: int, a, hook, started, finished) -> b
                     started(val)
                 elif kind == "updates" and pid in current:
                     counted[current[pid]] += val
-                    hook(val)
+                    hook(val, current[pid])
         except Empty:
             return
 
@@ -216,18 +216,40 @@ def run_parallel(pending: list[str], jobs: int, a, hook, started, finished) -> b
     return ok
 
 
-def longest_first(pending: list[str], planned: dict[str, int], summary: Path) -> list[str]:
-    """``pending`` in the order that keeps N workers busy to the end: longest first, by the wall
-    times of the last summary written to the same output folder (an at-init experiment trains
-    nothing and still takes a minute), else by planned member-updates. The runs do not depend on it."""
+def previous_walls(pending: list[str], summary: Path) -> dict[str, float]:
+    """Wall seconds of each of ``pending`` in the last summary written to the same output folder
+    (``reproduce_summary.json``), or {} unless it has them all."""
     try:
         prev = {r["experiment"]: float(r["wall_s"]) for r in json.loads(summary.read_text())["experiments"]
                 if r.get("wall_s") and r.get("status") == "trained"}
     except (OSError, ValueError, KeyError, TypeError):
         prev = {}
-    if not all(e in prev for e in pending):
-        prev = {}
+    return prev if all(e in prev for e in pending) else {}
+
+
+def longest_first(pending: list[str], planned: dict[str, int], summary: Path) -> list[str]:
+    """``pending`` in the order that keeps N workers busy to the end: longest first, by the wall
+    times of the last summary written to the same output folder (an at-init experiment trains
+    nothing and still takes a minute), else by planned member-updates. The runs do not depend on it."""
+    prev = previous_walls(pending, summary)
     return sorted(pending, key=lambda e: -(prev[e] if prev else planned.get(e, 0)))
+
+
+def fraction_done(pending: list[str], planned: dict[str, int], counted: dict[str, int], finished: set[str],
+                  prev: dict[str, float]) -> float:
+    """How much of the suite's training is done: each experiment's share of its own member-updates
+    (1 once it finished; an at-init one has none to count until then), weighted by its wall time in
+    the last run (``prev``) where that is known for all, else by its member-updates."""
+    weight = prev if prev else {e: float(planned.get(e, 0)) for e in pending}
+    total = sum(weight[e] for e in pending)
+    if total <= 0:
+        return 0.0
+
+    def share(e):
+        if e in finished:
+            return 1.0
+        return min(1.0, counted.get(e, 0) / planned[e]) if planned.get(e) else 0.0
+    return sum(weight[e] * share(e) for e in pending) / total
 
 
 def default_jobs(overrides: list[str]) -> int:
@@ -360,9 +382,13 @@ def main(argv: list[str] | None = None) -> int:
                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} member-updates "
                           "[{elapsed}<{remaining}]")
     done = {"n": 0}
+    counted_by_exp: dict[str, int] = {}
+    ended: set[str] = set()
 
-    def hook(n: int) -> None:
+    def hook(n: int, exp: str | None = None) -> None:
         done["n"] += n
+        if exp is not None:
+            counted_by_exp[exp] = counted_by_exp.get(exp, 0) + n
         bar.update(n)  # a no-op when the bar is disabled (not a terminal): ``done`` counts
 
     rows: dict[str, dict] = {}
@@ -375,6 +401,7 @@ def main(argv: list[str] | None = None) -> int:
                          "member_updates": planned[exp], "phases": run_phases(runs / exp, None)}
         else:
             pending.append(exp)
+    prev = previous_walls(pending, out / "reproduce_summary.json")  # for the time left
     t_train = time.perf_counter()
 
     def started(exp: str) -> None:
@@ -387,11 +414,14 @@ def main(argv: list[str] | None = None) -> int:
                       f"{' '.join(args)}", file=sys.stderr)
             return False
         hook(max(0, planned[exp] - counted))  # what the run did not report (subprocess runs: all)
+        ended.add(exp)
         rows[exp] = {"experiment": exp, "status": "trained", "wall_s": wall, "member_updates": planned[exp],
                      "phases": run_phases(runs / exp, wall)}
         n, eta = done["n"], ""
-        if n and n < total_planned:
-            eta = f"; about {_fmt_s((time.perf_counter() - t_train) * (total_planned - n) / n)} left"
+        f = fraction_done(pending, planned, counted_by_exp, ended, prev)
+        if 0 < f < 1:
+            basis = "by the last run's times" if prev else "by member-updates"
+            eta = f"; about {_fmt_s((time.perf_counter() - t_train) * (1 - f) / f)} of training left, {basis}"
         bar.write(f"{tags[exp]}: done in {_fmt_s(wall)} ({100 * n / max(1, total_planned):.0f}% of the "
                   f"member-updates{eta})")
         return True
@@ -410,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
             if a.subprocess:
                 rc = train_subprocess(args, env)
             else:
-                trainer.progress_hook = hook
+                trainer.progress_hook = lambda n, exp=exp: hook(n, exp)
                 try:
                     rc = train_in_process(args)
                 finally:

@@ -169,3 +169,23 @@ def test_parallel_workers_start_the_longest_experiment_first(tmp_path):
     assert reproduce.longest_first(["a", "b", "c"], planned, summary) == ["b", "c", "a"]
     # an experiment the summary does not know: back to the plan's arithmetic for all
     assert reproduce.longest_first(["a", "b", "c", "d"], {**planned, "d": 1}, summary) == ["c", "a", "d", "b"]
+
+
+def test_time_left_weights_experiments_by_the_last_runs_times(tmp_path):
+    """The suite's progress for its 'time left': each experiment's own share of its member-updates,
+    weighted by its wall time in the last run when known (an at-init experiment that trains nothing
+    still takes a minute), else by member-updates."""
+    import reproduce  # noqa: PLC0415
+
+    pending, planned = ["a", "b", "c"], {"a": 100, "b": 0, "c": 300}
+    # by member-updates: a done, c half done, b (at init) counts for nothing
+    assert reproduce.fraction_done(pending, planned, {"a": 100, "c": 150}, {"a"}, {}) == (100 + 150) / 400
+    prev = {"a": 10.0, "b": 60.0, "c": 30.0}
+    assert reproduce.fraction_done(pending, planned, {"a": 100, "c": 150}, {"a"}, prev) == (10 + 15) / 100
+    assert reproduce.fraction_done(pending, planned, {"a": 100, "c": 300}, {"a", "b", "c"}, prev) == 1.0
+    assert reproduce.fraction_done(["b"], {"b": 0}, {}, set(), {}) == 0.0
+    summary = tmp_path / "reproduce_summary.json"
+    summary.write_text(json.dumps({"experiments": [{"experiment": e, "status": "trained", "wall_s": w}
+                                                   for e, w in prev.items()]}))
+    assert reproduce.previous_walls(pending, summary) == prev
+    assert reproduce.previous_walls(pending + ["d"], summary) == {}
