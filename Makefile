@@ -50,8 +50,8 @@ train: setup data ## one training run: make train ARGS="activation=tanh init=nor
 plan: setup ## what each experiment at PROFILE would train (members, updates, cost); trains nothing
 	$(BIN)/python scripts/reproduce.py --profile $(PROFILE) --plan $(if $(BENCH),--bench $(BENCH))
 
-figures: setup ## redraw figures, Table 1, verdicts and the gallery from results/runs/$(PROFILE) (never trains)
-	$(BIN)/python -m glorot.plot --runs results/runs/$(PROFILE) --out $(if $(filter smoke,$(PROFILE)),results/smoke,results)
+figures: setup ## redraw figures, Table 1, verdicts and the gallery from results/runs (smoke: results/runs/smoke; never trains)
+	$(BIN)/python -m glorot.plot --runs $(if $(filter smoke,$(PROFILE)),results/runs/smoke --out results/smoke,results/runs --out results)
 
 readme: ## copy results/gallery.md into README.md's gallery block (after make reproduce / make figures)
 	$(BIN)/python scripts/sync_readme.py

@@ -455,9 +455,13 @@ def main(argv: list[str] | None = None) -> int:
     bar.close()
     plot_s = None
     if not a.skip_plots:
-        print(f"plotting {runs} -> {out}", flush=True)
+        # every profile's runs (each claim from the strongest profile with all its runs, as the
+        # committed gallery is drawn), but smoke's gallery from smoke runs only
+        plot_runs = runs if a.profile == "smoke" else res / "runs"
+        print(f"plotting {plot_runs} -> {out}" + ("" if a.profile == "smoke" else
+              " (each claim from the strongest profile that has all its runs)"), flush=True)
         t0 = time.perf_counter()
-        cmd = [sys.executable, "-m", "glorot.plot", "--runs", str(runs), "--out", str(out)]
+        cmd = [sys.executable, "-m", "glorot.plot", "--runs", str(plot_runs), "--out", str(out)]
         r = subprocess.run(cmd, cwd=ROOT, env=env)
         if r.returncode != 0:
             print(f"plotting FAILED (exit {r.returncode}); command: {' '.join(cmd)}", file=sys.stderr)
