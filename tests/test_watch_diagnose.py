@@ -180,3 +180,34 @@ def test_export_of_a_trainer_run_one_tensorboard_run_per_member(tmp_path):
     np.testing.assert_allclose([e.value for e in ea.Scalars("act/2/std")], st.value, rtol=1e-6)
     assert export_main([str(tmp_path / "nothing"), "--tensorboard", str(tmp_path / "tb2")]) == 2
     assert not (tmp_path / "tb2").exists()
+
+
+def test_histograms_leave_out_edge_bins_that_hold_values_beyond_the_range(tmp_path, monkeypatch):
+    """A histogram's range is fixed at the first record; later values beyond it pile into the edge
+    bins. Drawn as they are they look like spikes, so a curve whose share beyond the range is above
+    OUT_SHARE loses its edge bins and the panel names the largest share and its layer."""
+    import numpy as np
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from glorot import watch_figures as wf
+
+    edges = np.linspace(-1, 1, 11)
+    rows, stats = [], []
+    for step, share in ((0, 0.0), (300, 0.4)):
+        dens = np.full(10, 0.5)
+        dens[[0, -1]] += share * 5  # the clamped mass: spikes at the edges
+        for i in range(10):
+            rows.append({"signal": "grad_s", "layer": "fc1", "depth": 1, "step": step, "bin_lo": edges[i],
+                         "bin_hi": edges[i + 1], "density": dens[i]})
+        stats.append({"signal": "grad_s", "layer": "fc1", "depth": 1, "step": step, "stat": "hist_out",
+                      "value": share, "member": 0})
+    drawn = {}
+    monkeypatch.setattr(wf, "_save", lambda fig, stem: drawn.setdefault("fig", fig))
+    wf.histograms_per_layer(pd.DataFrame(rows), [{"layer": "fc1", "kind": "linear"}], "grad_s", [0, 300],
+                            tmp_path / "h", stats=pd.DataFrame(stats))
+    fig: Figure = drawn["fig"]
+    first, last = fig.axes
+    assert len(first.lines[0].get_xdata()) == 10 and not first.texts  # nothing beyond the range at step 0
+    assert len(last.lines[0].get_xdata()) == 8 and max(last.lines[0].get_ydata()) == 0.5
+    assert "40%" in last.texts[0].get_text() and "'fc1'" in last.texts[0].get_text()

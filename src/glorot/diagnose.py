@@ -316,13 +316,13 @@ def figures(run: WatchRun, out: Path, steps: list[int]) -> list[Path]:
     top = output_layers(layers)
     made = [
         histograms_per_layer(run.hist, layers, "act", steps, out / "act_hist",
-                             "Activation values per layer (Figs. 3, 4, 6)"),
+                             "Activation values per layer (Figs. 3, 4, 6)", stats=run.stats),
         histograms_per_layer(run.hist, layers, "grad_s", steps, out / "grad_s_hist",
                              "Back-propagated gradients dC/ds per hidden layer (Fig. 7)", exclude=top,
-                             xlim=_xlim(run.stats, "grad_s", steps, top)),
+                             xlim=_xlim(run.stats, "grad_s", steps, top), stats=run.stats),
         histograms_per_layer(run.hist, layers, "grad_w", steps, out / "grad_w_hist",
                              "Weight gradients dC/dW per hidden layer (Fig. 8)", exclude=top,
-                             xlim=_xlim(run.stats, "grad_w", steps, top)),
+                             xlim=_xlim(run.stats, "grad_w", steps, top), stats=run.stats),
         depth_profile(run.stats, layers, out / "depth_profile", [steps[0], steps[-1]] if len(steps) > 1 else steps,
                       exclude=top),
         std_over_time(run.stats, layers, out / "std_over_time"),

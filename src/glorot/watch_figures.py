@@ -61,25 +61,50 @@ def _legend(ax, n: int):
         ax.text(0.99, 0.98, f"{n} layers, dark = first", transform=ax.transAxes, ha="right", va="top", fontsize=7)
 
 
+#: share of a layer's values beyond its histogram range above which its edge bins are not drawn
+OUT_SHARE = 0.005
+
+
 def histograms_per_layer(hist: pd.DataFrame, layers: list[dict], signal: str, steps: list[int], stem,
-                         title: str = "", exclude=(), xlim: float | None = None) -> Path | None:
+                         title: str = "", exclude=(), xlim: float | None = None,
+                         stats: pd.DataFrame | None = None) -> Path | None:
     """One panel per step, one normalized histogram per layer (x: value, y: density), without the
-    layers in ``exclude``; ``xlim``: show [-xlim, xlim] (or [0, xlim] for non-negative values)."""
+    layers in ``exclude``; ``xlim``: show [-xlim, xlim] (or [0, xlim] for non-negative values).
+
+    A histogram's range is fixed at the first record step and later values beyond it are counted in
+    its edge bins (the recorder's rule), which drawn as they are look like spikes at the edges. With
+    ``stats`` (the run's tidy stats, for their ``hist_out`` share), a curve whose share beyond the
+    range is above ``OUT_SHARE`` is drawn without its two edge bins and the panel says the largest
+    share and its layer."""
     h = hist[(hist.signal == signal) & ~hist.layer.isin(list(exclude))]
     if h.empty:
         return None
+    out_share: dict = {}
+    if stats is not None and not stats.empty and "stat" in stats:
+        o = stats[(stats.signal == signal) & (stats.stat == "hist_out")]
+        out_share = o.groupby(["layer", "step"]).value.max().to_dict()
     keys = _order(h)
     col = _colors(keys)
     kinds = _kinds(layers)
     fig, axes = plt.subplots(1, len(steps), figsize=(4.2 * len(steps), 3.2), squeeze=False, sharey=False)
     for ax, step in zip(axes[0], steps):
         hs = h[h.step == step]
+        worst = (0.0, None)
         for k in keys:
             d = hs[hs.layer == k]
             if d.empty or not np.isfinite(d.density).any():
                 continue
             mid = (d.bin_lo.to_numpy() + d.bin_hi.to_numpy()) / 2
-            ax.plot(mid, d.density.to_numpy(), color=col[k], lw=1.2, label=f"{k} ({kinds.get(k, '?')})")
+            dens = d.density.to_numpy()
+            share = float(out_share.get((k, step), 0.0))
+            if share > OUT_SHARE and len(mid) > 2:
+                mid, dens = mid[1:-1], dens[1:-1]
+                worst = max(worst, (share, k), key=lambda t: t[0])
+            ax.plot(mid, dens, color=col[k], lw=1.2, label=f"{k} ({kinds.get(k, '?')})")
+        if worst[1] is not None:
+            ax.text(0.02, 0.98, f"edge bins left out: up to {worst[0]:.0%} of values\n(layer '{worst[1]}') beyond "
+                    "the range fixed at the first record", transform=ax.transAxes, ha="left", va="top", fontsize=6.5,
+                    color="0.3")
         if xlim is not None and np.isfinite(xlim) and xlim > 0:
             ax.set_xlim(0 if (h.bin_lo >= 0).all() else -xlim, xlim)
         ax.set_title(f"step {step}" + (" (init)" if step == min(h.step) else ""), fontsize=9)
