@@ -93,6 +93,8 @@ def test_dead_relu_and_saturated_tanh_named_by_layer(tmp_path):
     dead = [f for f in found if f.kind == "dead"]
     assert [f.layer for f in dead] == ["3"] and dead[0].value == pytest.approx(0.5)
     assert "50% of its units dead" in dead[0].text
+    # the worst step here is the first: said once ("at init"), not "at step 0 (50% at init)"
+    assert dead[0].text.count("init") == 2 and "at init:" in dead[0].text and "at step 0" not in dead[0].text
     model = mlp(nn.Tanh, depth=3, width=32)
     with torch.no_grad():
         model[0].weight.mul_(40)

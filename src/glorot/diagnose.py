@@ -207,18 +207,18 @@ def share_findings(stats: pd.DataFrame, layers: list[dict]) -> list[Finding]:
         peak = s.loc[s.value.idxmax()]
         init = float(s[s.step == first].value.iloc[0]) if (s.step == first).any() else float("nan")
         if peak.value > SHARE_LIMIT:
+            # "at init" only when the worst step is a later one: "at step 0 (12% at init)" said it twice
+            when = "at init" if int(peak.step) == first else f"at step {int(peak.step)} ({init:.0%} at init)"
             if stat == "sat":
                 hint = ("sigmoid's non-zero mean drives the top layers into saturation (Fig. 2): prefer tanh or "
                         "softsign" if base == "sigmoid" else "try init=normalized, a smaller learning rate, or "
                         "softsign (saturates more gently, Fig. 4)")
                 out.append(Finding("saturated", f"layer '{d['layer']}' ({d['kind']}): {peak.value:.0%} of its values "
-                                   f"saturated ({SAT_RULE.get(base, '')}) at step {int(peak.step)} ({init:.0%} at "
-                                   f"init): {hint}", d["layer"], float(peak.value)))
+                                   f"saturated ({SAT_RULE.get(base, '')}) {when}: {hint}", d["layer"], float(peak.value)))
             else:
                 out.append(Finding("dead", f"layer '{d['layer']}' ({d['kind']}): {peak.value:.0%} of its units dead "
-                                   f"(never positive on the monitor set) at step {int(peak.step)} ({init:.0%} at "
-                                   "init): try init=he, a smaller learning rate, or LeakyReLU", d["layer"],
-                                   float(peak.value)))
+                                   f"(never positive on the monitor set) {when}: try init=he, a smaller learning rate, or "
+                                   "LeakyReLU", d["layer"], float(peak.value)))
     return out
 
 
