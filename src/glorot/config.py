@@ -460,7 +460,8 @@ def check_output(out_dir: str | Path, need: int) -> None:
         os.close(fd)
         os.unlink(probe)
     except OSError as e:
-        raise ConfigError(f"cannot write the run folder {out}: {anc} is not writable ({e.strerror}); "
+        raise ConfigError(f"cannot write the run folder {out}: {anc} is not writable (creating a file in it failed: "
+                          f"{e.strerror}); "
                           "choose a writable results_dir=...") from None
     free = shutil.disk_usage(anc).free
     if free < need:
