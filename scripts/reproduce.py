@@ -178,7 +178,6 @@ def run_parallel(pending: list[str], jobs: int, a, hook, started, finished) -> b
     os.environ["GLOROT_PARALLEL_JOBS"] = str(jobs)  # inherited: each worker takes cores // jobs threads
     ctx = mp.get_context("spawn")  # a fresh interpreter: the wait policy is set before torch loads
     queue = ctx.Queue()
-    counted: dict[str, int] = {}
     current: dict[int, str] = {}
 
     def drain(timeout: float) -> None:
@@ -188,10 +187,8 @@ def run_parallel(pending: list[str], jobs: int, a, hook, started, finished) -> b
                 timeout = 0.0
                 if kind == "start":
                     current[pid] = val
-                    counted[val] = 0
                     started(val)
                 elif kind == "updates" and pid in current:
-                    counted[current[pid]] += val
                     hook(val, current[pid])
         except Empty:
             return
@@ -206,7 +203,7 @@ def run_parallel(pending: list[str], jobs: int, a, hook, started, finished) -> b
             for f in done_now:
                 exp, rc, wall = f.result()
                 drain(0.05)
-                if not finished(exp, rc, wall, counted.get(exp, 0)):
+                if not finished(exp, rc, wall):
                     ok = False
             if not ok:
                 for f in futs:
@@ -382,8 +379,7 @@ def main(argv: list[str] | None = None) -> int:
                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} member-updates "
                           "[{elapsed}<{remaining}]")
     done = {"n": 0}
-    counted_by_exp: dict[str, int] = {}
-    ended: set[str] = set()
+    counted_by_exp: dict[str, int] = {}  # member-updates each run reported (hook)
 
     def hook(n: int, exp: str | None = None) -> None:
         done["n"] += n
@@ -407,18 +403,18 @@ def main(argv: list[str] | None = None) -> int:
     def started(exp: str) -> None:
         bar.write(f"{tags[exp]}: training {planned[exp]:,} member-updates -> {runs / exp}")
 
-    def finished(exp: str, rc: int, wall: float, counted: int) -> bool:
+    def finished(exp: str, rc: int, wall: float) -> bool:
         args = _train_argv(exp, a.profile, a.results_dir, a.overrides)
         if rc != 0:
             bar.write(f"{tags[exp]}: FAILED (exit {rc}); command: {sys.executable} -m glorot.train "
                       f"{' '.join(args)}", file=sys.stderr)
             return False
-        hook(max(0, planned[exp] - counted))  # what the run did not report (subprocess runs: all)
-        ended.add(exp)
+        hook(max(0, planned[exp] - counted_by_exp.get(exp, 0)))  # what it did not report (subprocess: all)
         rows[exp] = {"experiment": exp, "status": "trained", "wall_s": wall, "member_updates": planned[exp],
                      "phases": run_phases(runs / exp, wall)}
         n, eta = done["n"], ""
-        f = fraction_done(pending, planned, counted_by_exp, ended, prev)
+        trained = {e for e, r in rows.items() if r["status"] == "trained"}
+        f = fraction_done(pending, planned, counted_by_exp, trained, prev)
         if 0 < f < 1:
             basis = "by the last run's times" if prev else "by member-updates"
             eta = f"; about {_fmt_s((time.perf_counter() - t_train) * (1 - f) / f)} of training left, {basis}"
@@ -435,7 +431,6 @@ def main(argv: list[str] | None = None) -> int:
         for exp in pending:
             started(exp)
             t0 = time.perf_counter()
-            before = done["n"]
             args = _train_argv(exp, a.profile, a.results_dir, a.overrides)
             if a.subprocess:
                 rc = train_subprocess(args, env)
@@ -445,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
                     rc = train_in_process(args)
                 finally:
                     trainer.progress_hook = None
-            if not finished(exp, rc, time.perf_counter() - t0, done["n"] - before):
+            if not finished(exp, rc, time.perf_counter() - t0):
                 ok = False
                 break
     if not ok:
