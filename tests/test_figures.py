@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import matplotlib
+import pandas as pd
 import pytest
 from fixtures_tables import make_data
 from matplotlib.figure import Figure
@@ -136,3 +137,35 @@ def test_data_filter_keeps_one_data_set_and_its_runs():
     d = restrict_data(SimpleNamespace(**frames), "shapeset")
     assert list(d.members.run) == ["b"] and list(d.stats.value) == [2.0, 3.0] and list(d.runs.run) == ["b"]
     assert restrict_data(SimpleNamespace(**frames), "synthetic").members.empty
+
+
+def test_experiment_frames_cut_equals_plain_filters_and_callers_own_their_copies():
+    """The cached one-mask cut of glorot.frames equals filtering name, profile and hidden layers
+    one after the other, and what one caller does to its frames never reaches the next caller."""
+    from glorot import frames
+    from glorot.plotting import hidden
+
+    data = make_data(seeds=(0, 1))
+    data = type(data)(**vars(data))  # a namespace of its own (the cache lives on it)
+    top = data.stats[data.stats.layer == data.stats.depth].assign(layer=lambda f: f.depth + 1)
+    data.stats = pd.concat([data.stats, top], ignore_index=True)  # the output layer, as recorded
+    for names in (["saturation"], ["init_tanh", "table1"]):
+        for profile in (None, "smoke", "nonexistent"):
+            got = frames.experiment_frames(data, names, profile)
+            for k in frames.FRAMES:
+                f = getattr(data, k)
+                if len(f) and "name" in f:
+                    f = f[f["name"].isin(names)]
+                if profile is not None and len(f) and "profile" in f:
+                    f = f[f["profile"].astype(str) == profile]
+                if k in ("stats", "hist", "jacobian"):
+                    f = hidden(f)
+                pd.testing.assert_frame_equal(getattr(got, k), f.reset_index(drop=True))
+    a = frames.experiment_frames(data, ["saturation"])
+    assert len(a.stats) and (a.stats.layer <= a.stats.depth).all()
+    before = a.stats.value.sum()
+    a.stats["value"] = a.stats["value"] * 0 + 123.0
+    a.stats.loc[0, "layer"] = 99
+    a.stats["extra"] = 1
+    b = frames.experiment_frames(data, ["saturation"])
+    assert b.stats.value.sum() == before and "extra" not in b.stats and b.stats.layer.iloc[0] != 99
