@@ -243,3 +243,24 @@ def test_selu_with_lecun_is_self_normalizing():
     assert std.between(0.9, 1.1).all(), std.to_numpy()
     assert mean.abs().max() < 0.1
     assert st[(1, "std")].iloc[-1] > 1.3  # he's 2/n: far from the fixed point
+
+
+def test_stacked_activation_written_in_place_equals_the_groups_concatenated():
+    """Without autograd, a stack of several activations writes each group's z (and multiplies each
+    group's g by f'(s)) in place; the bits equal those of the groups computed apart and concatenated."""
+    from glorot.nn import StackedActivation, get_activation
+
+    names = ["tanh", "tanh", "relu", "softsign", "sigmoid", "sigmoid", "leaky_relu", "tanh"]
+    act = StackedActivation([get_activation(n) for n in names])
+    assert len(act.groups) == 6
+    s = torch.randn(len(names), 10, 33) * 3
+    s[2, 0, :3] = torch.tensor([0.0, -0.0, float("nan")])
+    z = act(s)
+    pieces = [act.groups[i][0].fn(s[lo:hi]) for i, (_, lo, hi) in enumerate(act.groups)]
+    assert torch.equal(z.view(torch.int32), torch.cat(pieces).view(torch.int32))  # NaN and -0.0 too
+    g = torch.randn_like(s)
+    assert torch.equal(act.mul_grad_(g.clone(), s, z), g * act.grad(s, z))
+    with torch.enable_grad():  # and under autograd (the recorder's pass) it still differentiates
+        s2 = s.clone().requires_grad_()
+        act(s2).sum().backward()
+    assert torch.allclose(s2.grad[~s.isnan()], act.grad(s, z)[~s.isnan()], atol=1e-6)

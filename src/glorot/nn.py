@@ -148,6 +148,12 @@ class StackedLinear(nn.Module):
         return torch.baddbmm(self.bias.unsqueeze(1), x, self.weight.transpose(1, 2))
 
 
+#: activations that can write into a slice of a larger tensor: the same kernel, hence the same bits
+#: (torch.relu is clamp_min(s, 0) in ATen)
+_INTO = {torch.tanh: torch.tanh, torch.sigmoid: torch.sigmoid,
+         torch.relu: lambda s, out: torch.clamp_min(s, 0, out=out)}
+
+
 class StackedActivation(nn.Module):
     """z = f_k(s) per member k. Members sharing an activation form contiguous groups, each applied
     to its own slice of the member axis (one op per group, not per member)."""
@@ -171,10 +177,30 @@ class StackedActivation(nn.Module):
         return torch.cat([fn(a, *(x[lo:hi] for x in xs)) for a, lo, hi in self.groups])
 
     def forward(self, s: Tensor) -> Tensor:
-        return self._map(lambda a, s: a.fn(s), s)
+        if len(self.groups) == 1:
+            return self.groups[0][0].fn(s)
+        if s.requires_grad and torch.is_grad_enabled():  # out= does not differentiate
+            return self._map(lambda a, s: a.fn(s), s)
+        z = torch.empty_like(s)  # each group's z written in place, not concatenated from pieces
+        for a, lo, hi in self.groups:
+            into = _INTO.get(a.fn)
+            if into is not None:
+                into(s[lo:hi], out=z[lo:hi])
+            else:
+                z[lo:hi] = a.fn(s[lo:hi])
+        return z
 
     def grad(self, s: Tensor, z: Tensor) -> Tensor:
         return self._map(lambda a, s, z: a.grad(s, z), s, z)
+
+    def mul_grad_(self, g: Tensor, s: Tensor, z: Tensor) -> Tensor:
+        """``g *= f'(s)`` in place, group by group: the same products as ``g.mul_(self.grad(s, z))``
+        without building the whole f'(s) from the groups' pieces."""
+        if len(self.groups) == 1:
+            return g.mul_(self.groups[0][0].grad(s, z))
+        for a, lo, hi in self.groups:
+            g[lo:hi].mul_(a.grad(s[lo:hi], z[lo:hi]))
+        return g
 
 
 class StackedMLP(nn.Module):
@@ -251,7 +277,7 @@ class StackedMLP(nn.Module):
             lin = self.linears[i]
             g_prev = None
             if i > 0:  # back-propagate with this step's W, before it is updated
-                g_prev = torch.bmm(g, lin.weight).mul_(self.acts[i - 1].grad(ss[i - 1], hs[i]))
+                g_prev = self.acts[i - 1].mul_grad_(torch.bmm(g, lin.weight), ss[i - 1], hs[i])
             if all_alive:
                 u, h_in = g * scale, hs[i]
             else:
