@@ -19,7 +19,9 @@ starts one ``python -m glorot.train`` per experiment instead. The output is one 
 as it starts and ends and one bar over the whole suite (member-updates done of those planned by
 ``glorot.plan``, with the time left). At the end, the time of each phase of each experiment (start-up,
 data, init, train, batches, evaluate, record, jacobian, checkpoint, write; from each run.json's
-``phases``) and of plotting is printed and written to ``<out>/reproduce_summary.json`` and ``.md``.
+``phases``) and of plotting is printed and written to ``<out>/reproduce_summary.json`` and ``.md``;
+a run of some experiments only (``--only``) writes ``reproduce_summary_partial.*`` instead, so the
+whole suite's summary (which also gives the next run's time-left estimate) is kept.
 """
 
 from __future__ import annotations
@@ -463,7 +465,8 @@ def main(argv: list[str] | None = None) -> int:
             return r.returncode
         plot_s = time.perf_counter() - t0
     total = time.perf_counter() - t_all
-    write_summary(out, rows, plot_s, total, a)
+    name = "reproduce_summary" if set(todo) >= set(EXPERIMENTS) else "reproduce_summary_partial"
+    write_summary(out, rows, plot_s, total, a, name)
     trained = [r for r in rows if r["status"] == "trained"]
     print(f"reproduce ({a.profile}) finished in {_fmt_s(total)}; trained: "
           + (", ".join(f"{r['experiment']} {r['wall_s']:.0f} s" for r in trained) or "nothing (all complete)"))
@@ -472,8 +475,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def write_summary(out: Path, rows: list[dict], plot_s: float | None, total: float, a) -> None:
-    """Print the phase table and write it to ``out``/reproduce_summary.{json,md}."""
+def write_summary(out: Path, rows: list[dict], plot_s: float | None, total: float, a,
+                  name: str = "reproduce_summary") -> None:
+    """Print the phase table and write it to ``out``/``name``.{json,md}."""
     from glorot.files import write_text  # noqa: PLC0415
 
     table = summary_table(rows, plot_s, total)
@@ -488,11 +492,12 @@ def write_summary(out: Path, rows: list[dict], plot_s: float | None, total: floa
             "experiments": [{**r, "wall_s": None if r["wall_s"] is None else round(r["wall_s"], 3),
                              "phases": {k: round(v, 3) for k, v in r["phases"].items()}} for r in rows]}
     out.mkdir(parents=True, exist_ok=True)
-    write_text(out / "reproduce_summary.json", json.dumps(info, indent=2) + "\n")
-    write_text(out / "reproduce_summary.md",
-               f"# make reproduce ({a.profile}): time per phase\n\n{info['mode']}, {info['threads']} thread(s) "
+    write_text(out / f"{name}.json", json.dumps(info, indent=2) + "\n")
+    write_text(out / f"{name}.md",
+               f"# make reproduce ({a.profile}{'' if name == 'reproduce_summary' else ', ' + ' '.join(r['experiment'] for r in rows)}): time per phase\n\n{info['mode']}, {info['threads']} thread(s) "
                f"on {info['cores']} core(s), thread policy {info['thread_policy']} (OMP_WAIT_POLICY="
                f"{info['omp_wait_policy']}, GOMP_SPINCOUNT={info['gomp_spincount']})\n\n{table}\n")
+    print(f"time per phase written to {out / name}.md and .json")
 
 
 def plan(todo: list[str], profile: str, overrides: list[str], rate: float | None, bench: str | None) -> int:

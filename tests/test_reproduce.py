@@ -77,3 +77,22 @@ def test_notebook_runs_on_smoke_results(smoke):
         del os.environ["GLOROT_RUNS"]
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors
+
+
+def test_a_partial_run_keeps_the_whole_suites_summary(smoke):
+    """``--only`` writes reproduce_summary_partial.*; the whole suite's summary (and with it the
+    next run's time-left estimate) stays as the full run wrote it."""
+    import json
+
+    base, out, _ = smoke
+    full = (out / "reproduce_summary.json").read_text()
+    assert {r["experiment"] for r in json.loads(full)["experiments"]} == set(EXPERIMENTS)
+    r = subprocess.run([sys.executable, "scripts/reproduce.py", "--profile", "smoke", "--results-dir",
+                        str(base), "--out", str(out), "--skip-plots", "--only", "pitfall_linear"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert (out / "reproduce_summary.json").read_text() == full
+    part = json.loads((out / "reproduce_summary_partial.json").read_text())
+    assert [e["experiment"] for e in part["experiments"]] == ["pitfall_linear"]
+    assert "pitfall_linear" in (out / "reproduce_summary_partial.md").read_text().splitlines()[0]
+    assert "reproduce_summary_partial.md" in r.stdout
