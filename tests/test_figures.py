@@ -67,10 +67,11 @@ def test_cli_writes_files_and_skips_missing(tmp_path, caplog):
 
 
 def test_figure_workers_write_the_same_files_as_one_process(tmp_path):
-    """glorot.plot --jobs N (forked figure workers while the parent judges the claims) writes byte for
-    byte what one process writes: the same figures, verdicts, Table 1 and gallery."""
+    """glorot.plot --jobs N (the parent judges the claims while a worker draws those computed on the
+    fly, then forked workers draw the rest) writes byte for byte what one process writes: the same
+    figures, verdicts, Table 1 and gallery."""
     data = make_data(seeds=(0, 1), only=["init_tanh", "table1", "saturation"])
-    only = ["fig06", "fig07", "fig12", "fig02", "fig03", "table1"]
+    only = ["fig06", "fig07", "fig12", "fig02", "fig03", "fig05", "table1"]
     out = {}
     for jobs in (1, 2):
         plot.make_all(data, tmp_path / "out", only=only, runs_label="fixture", formats=("png", "pdf"), dpi=40,
@@ -79,6 +80,7 @@ def test_figure_workers_write_the_same_files_as_one_process(tmp_path):
                      for p in sorted((tmp_path / "out").rglob("*")) if p.is_file()}
         __import__("shutil").rmtree(tmp_path / "out")
     assert "figures/fig06_act_hist_init.png" in out[1] and "figures/fig03_saturation.pdf" in out[1]
+    assert "figures/fig05_cost_surface.png" in out[2]  # drawn by the early worker
     assert "figures/fig02_sigmoid_activations.png" not in out[1]  # no runs: skipped by both
     assert out[1].keys() == out[2].keys()
     assert [k for k in out[1] if out[1][k] != out[2][k]] == []

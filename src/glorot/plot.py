@@ -177,9 +177,9 @@ def make_all(data: SimpleNamespace, out: Path, only: list[str] | None = None, ru
              formats=("png", "pdf"), dpi: int = 120, jobs: int = 1) -> dict:
     """Figures, Table 1, verdicts and the gallery from loaded frames. Returns what was written.
 
-    ``jobs`` > 1 draws the figures in that many forked worker processes while this one judges the
-    claims; the files are the same as with one (each figure is drawn from the same frames by the
-    same code). The caller must not have used an OpenMP thread pool before (``main`` keeps torch to
+    ``jobs`` > 1 judges the claims here, then draws the figures in that many forked worker processes
+    (which inherit the frames and theory lines judging computed); the files are the same as with
+    one (each figure is drawn from the same frames by the same code). The caller must not have used an OpenMP thread pool before (``main`` keeps torch to
     one thread): a fork after one can hang."""
     from glorot import claims, gallery, table1  # noqa: PLC0415
 
@@ -200,10 +200,20 @@ def make_all(data: SimpleNamespace, out: Path, only: list[str] | None = None, ru
         if jobs > 1:
             import multiprocessing as mp  # noqa: PLC0415
 
-            with mp.get_context("fork").Pool(jobs) as pool:
-                pending = pool.map_async(_draw, range(len(specs)), chunksize=1)
-                v = claims.all_verdicts(data, only=ids)  # meanwhile, here
-                drawn = pending.get()
+            # Judging the claims cuts the same frames and computes the same theory lines as drawing
+            # them, and both are kept (frames.experiment_frames, theory_claims): judge first, then
+            # fork the figure workers, which inherit all of it. Meanwhile one worker draws the
+            # claims computed on the fly, which read no records.
+            ctx = mp.get_context("fork")
+            free = [i for i, sp in enumerate(specs) if not sp.experiments]
+            rest = [i for i in range(len(specs)) if i not in free]
+            with ctx.Pool(1) as early:
+                first = early.map_async(_draw, free, chunksize=1)
+                v = claims.all_verdicts(data, only=ids)
+                with ctx.Pool(jobs) as pool:
+                    later = pool.map(_draw, rest, chunksize=1)
+                by_index = dict(zip(free, first.get())) | dict(zip(rest, later))
+            drawn = [by_index[i] for i in range(len(specs))]
         else:
             drawn = [_draw(i) for i in range(len(specs))]
             v = claims.all_verdicts(data, only=ids)
