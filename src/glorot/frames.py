@@ -16,6 +16,8 @@ from types import SimpleNamespace
 
 import pandas as pd
 
+from glorot.plotting import hidden_mask
+
 FRAMES = ("members", "metrics", "stats", "hist", "jacobian", "runs")
 PROFILES = ("paper_full", "paper", "quick", "smoke")  # strongest first
 
@@ -96,8 +98,8 @@ def _cut(f: pd.DataFrame, k: str, names, profile: str | None) -> pd.DataFrame:
     if profile is not None and len(f) and "profile" in f:
         m = (f["profile"].astype(str) == profile).to_numpy(bool)
         mask = m if mask is None else mask & m
-    if k in ("stats", "hist", "jacobian") and len(f) and "layer" in f and "depth" in f:
-        m = (f["layer"] <= f["depth"]).to_numpy(bool)  # hidden layers only (plotting.hidden)
+    m = hidden_mask(f) if k in ("stats", "hist", "jacobian") else None
+    if m is not None:
         mask = m if mask is None else mask & m
     if mask is not None and not mask.all():
         f = f[mask]

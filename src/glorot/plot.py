@@ -179,8 +179,8 @@ def make_all(data: SimpleNamespace, out: Path, only: list[str] | None = None, ru
 
     ``jobs`` > 1 judges the claims here, then draws the figures in that many forked worker processes
     (which inherit the frames and theory lines judging computed); the files are the same as with
-    one (each figure is drawn from the same frames by the same code). The caller must not have used an OpenMP thread pool before (``main`` keeps torch to
-    one thread): a fork after one can hang."""
+    one (each figure is drawn from the same frames by the same code). The caller must not have used
+    an OpenMP thread pool before (``main`` keeps torch to one thread): a fork after one can hang."""
     from glorot import claims, gallery, table1  # noqa: PLC0415
 
     out = Path(out)

@@ -28,12 +28,19 @@ def layer_colors(n: int) -> list:
     return [cmap(i / max(n - 1, 1) * 0.9) for i in range(n)]
 
 
-def hidden(df: pd.DataFrame) -> pd.DataFrame:
-    """Hidden layers only (1..depth): the recorder also reports the output layer as depth + 1, which
-    none of the paper's per-layer figures shows."""
+def hidden_mask(df: pd.DataFrame):
+    """The rows of the hidden layers (1..depth) as a boolean array, or None when ``df`` has no
+    per-layer rows: the recorder also reports the output layer as depth + 1, which none of the
+    paper's per-layer figures shows."""
     if len(df) and "layer" in df and "depth" in df:
-        return df[df.layer <= df.depth]
-    return df
+        return (df.layer <= df.depth).to_numpy(bool)
+    return None
+
+
+def hidden(df: pd.DataFrame) -> pd.DataFrame:
+    """Hidden layers only (:func:`hidden_mask`)."""
+    mask = hidden_mask(df)
+    return df if mask is None else df[mask]
 
 
 def n_seeds(df: pd.DataFrame) -> int:
