@@ -81,3 +81,37 @@ def test_diverging_member_is_marked_and_the_rest_train_on(tmp_path):
     assert members.final_test_error[1] == alone.final_test_error[0]  # its neighbour did not matter
     m = pd.read_csv(tmp_path / "both" / "metrics.csv")
     assert m[(m.member == 1) & (m.split == "valid")].error.notna().all()
+
+
+def test_live_step_trains_the_live_members_to_the_same_bits():
+    """LiveStep (the CPU update) drops diverged members from the arithmetic; the live members'
+    weights and the bookkeeping (alive, died_at, loss sums) must equal tracked_step's bit for bit,
+    through a divergence at update 1 and a member marked dead from outside (as evaluation does)."""
+    import torch
+
+    from glorot.nn import Member, StackedMLP
+    from glorot.trainer import LiveStep, sync_model, tracked_step
+
+    torch.manual_seed(0)
+    members = [Member("relu", init, 0.01, seed) for init in ("he", "normal:1.0", "normalized") for seed in (0, 1)]
+    members += [Member("tanh", "normalized", 0.1, 0)]
+    k = len(members)
+    models = [StackedMLP(members, 784, 64, 10, 10) for _ in range(2)]
+    states = [(torch.ones(k, dtype=torch.bool), torch.full((k,), -1, dtype=torch.long),
+               torch.zeros(k, dtype=torch.float64)) for _ in range(2)]
+    live = LiveStep(models[1], *states[1])
+    g = torch.Generator().manual_seed(1)
+    for step in range(40):
+        x, y = torch.rand(k, 10, 784, generator=g), torch.randint(0, 10, (k, 10), generator=g)
+        tracked_step(models[0], x, y, *states[0], step)
+        live(x, y, step)
+        if step == 20:
+            for alive, _, _ in states:
+                alive[4] = False  # as evaluation does for a member whose error is not finite
+    assert live.sub is not None and live.sub.k == k - 3  # the two N(0, 1) relu members and member 4
+    sync_model(live)
+    for a, b in zip(states[0], states[1]):
+        assert torch.equal(a, b)
+    assert states[0][1].tolist() == [-1, -1, 1, 1, -1, -1, -1]  # died_at
+    for p, q in zip(models[0].parameters(), models[1].parameters()):  # frozen members too, NaN and all
+        assert torch.equal(p.view(torch.int32), q.view(torch.int32))

@@ -207,8 +207,9 @@ class StackedMLP(nn.Module):
     """K MLPs n_in -> width x depth -> n_out with softmax output, trained in lockstep."""
 
     def __init__(self, members: list[Member], n_in: int, width: int, depth: int, n_out: int,
-                 dtype=torch.float32, device=None, q0: float | None = None):
-        """``q0``: the inputs' second moment mean_i x_i^2, needed only by ``init=critical``."""
+                 dtype=torch.float32, device=None, q0: float | None = None, init: bool = True):
+        """``q0``: the inputs' second moment mean_i x_i^2, needed only by ``init=critical``.
+        ``init=False`` leaves the weights uninitialized (:meth:`subset` copies them in)."""
         super().__init__()
         self.q0 = q0
         self.members = list(members)
@@ -221,7 +222,26 @@ class StackedMLP(nn.Module):
         acts = [get_activation(m.activation) for m in self.members]
         self.acts = nn.ModuleList(StackedActivation(acts) for _ in range(depth))
         self.register_buffer("lr", torch.tensor([m.lr for m in members], dtype=dtype, device=device))
-        self.reset_parameters()
+        if init:
+            self.reset_parameters()
+
+    @torch.no_grad()
+    def subset(self, idx: Tensor) -> "StackedMLP":
+        """A new stack of the members ``idx`` (a 1-D index tensor), with copies of their weights."""
+        w = self.linears[0].weight
+        sub = StackedMLP([self.members[int(i)] for i in idx], self.linears[0].n_in, self.width, self.depth,
+                         self.linears[-1].n_out, dtype=w.dtype, device=w.device, q0=self.q0, init=False)
+        for mine, theirs in zip(sub.linears, self.linears):
+            mine.weight.copy_(theirs.weight[idx])
+            mine.bias.copy_(theirs.bias[idx])
+        return sub
+
+    @torch.no_grad()
+    def put_subset(self, idx: Tensor, sub: "StackedMLP") -> None:
+        """Copy the weights of ``sub`` (made by :meth:`subset` with ``idx``) back into their members."""
+        for mine, theirs in zip(self.linears, sub.linears):
+            mine.weight.index_copy_(0, idx, theirs.weight)
+            mine.bias.index_copy_(0, idx, theirs.bias)
 
     @torch.no_grad()
     def reset_parameters(self) -> None:

@@ -256,11 +256,65 @@ class GraphedStep:
         self.graph.replay()
 
 
+class LiveStep:
+    """:func:`tracked_step` on the CPU that, once members have diverged, trains a copy of the stack
+    without them (:meth:`StackedMLP.subset`) instead of computing them and masking the result: a
+    diverged member is frozen, so its arithmetic was all waste (pitfall_scale: 2 of 16 members
+    diverge at update 1 and cost 1/8 of the GEMMs and every mask after that). Each member's GEMMs
+    are its own slice of the batched products, so the live members' bits do not change
+    (tests/test_trainer.py checks them against :func:`tracked_step`).
+
+    While a subset trains, the full stack's live weights are stale: :meth:`sync` copies them back;
+    the trainer calls it before anything reads the model (evaluation, record steps, checkpoints).
+    A member marked dead from outside (evaluation) is dropped at the next update."""
+
+    def __init__(self, model: StackedMLP, alive: torch.Tensor, died_at: torch.Tensor, loss_sum: torch.Tensor):
+        self.model, self.alive, self.died_at, self.loss_sum = model, alive, died_at, loss_sum
+        self.idx: torch.Tensor | None = None
+        self.sub: StackedMLP | None = None
+
+    def sync(self) -> None:
+        if self.sub is not None:
+            self.model.put_subset(self.idx, self.sub)
+
+    def _split(self) -> None:
+        """Train the live members only from now on (none of them, or all: the whole stack)."""
+        self.sync()
+        idx = self.alive.nonzero().flatten()
+        live = len(idx)
+        self.idx, self.sub = (None, None) if live in (0, self.model.k) else (idx, self.model.subset(idx))
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor, step: int) -> None:
+        if self.sub is not None and not bool(self.alive[self.idx].all()):
+            self._split()  # evaluation marked a member dead
+        if self.sub is None:
+            tracked_step(self.model, x, y, self.alive, self.died_at, self.loss_sum, step)
+            if not bool(self.alive.all()) and bool(self.alive.any()):
+                self._split()
+            return
+        idx, alive = self.idx, self.alive
+        sub_alive = torch.ones(len(idx), dtype=torch.bool)
+        sub_loss = self.sub.sgd_step(x[idx], y[idx], sub_alive)
+        # tracked_step's bookkeeping on the full stack: the dead members' loss is never added
+        loss = torch.zeros(self.model.k, dtype=sub_loss.dtype)
+        loss[idx] = sub_loss
+        was_alive = alive.clone()
+        alive[idx] = sub_alive
+        self.died_at.copy_(torch.where(was_alive & ~alive, step, self.died_at))
+        self.loss_sum.add_(torch.where(alive, loss, torch.zeros_like(loss)).double())
+        if not bool(sub_alive.all()):
+            self._split()
+
+
 def make_step(model: StackedMLP, alive: torch.Tensor, died_at: torch.Tensor, loss_sum: torch.Tensor,
               cuda_graph: bool = False):
-    """The update the trainer runs, as ``step(x, y, step_number)``: :func:`tracked_step`, or with
-    ``cuda_graph`` a :class:`GraphedStep` captured at the first call (``train.cuda_graph``)."""
+    """The update the trainer runs, as ``step(x, y, step_number)``: :func:`tracked_step` (on the
+    CPU through :class:`LiveStep`, which leaves diverged members out), or with ``cuda_graph`` a
+    :class:`GraphedStep` captured at the first call (``train.cuda_graph``). Call ``step.sync()``
+    (:func:`sync_model`) before reading the model."""
     if not cuda_graph:
+        if model.linears[0].weight.device.type == "cpu":
+            return LiveStep(model, alive, died_at, loss_sum)
         return lambda x, y, step: tracked_step(model, x, y, alive, died_at, loss_sum, step)
     graphed: GraphedStep | None = None
 
@@ -271,6 +325,13 @@ def make_step(model: StackedMLP, alive: torch.Tensor, died_at: torch.Tensor, los
         graphed(x, y, step)
 
     return step_graphed
+
+
+def sync_model(step) -> None:
+    """Bring the model up to date before it is read, for a step from :func:`make_step`."""
+    sync = getattr(step, "sync", None)
+    if sync is not None:
+        sync()
 
 
 # --------------------------------------------------------------------------------------------
@@ -471,6 +532,8 @@ class Run:
         update = make_step(model, alive, died_at, loss_sum, bool(cfg.train.cuda_graph))
         try:
             while True:
+                if step in rec_steps or step in evals:
+                    sync_model(update)
                 if recorder is not None and step in rec_steps:
                     j0 = recorder.seconds.get("jacobian", 0.0)
                     with ph("record"):
@@ -505,6 +568,7 @@ class Run:
                         hook(k * (step - hooked))
                         hooked = step
                 if ck_every and step % ck_every == 0 and step < self.total:
+                    sync_model(update)
                     with ph("checkpoint"):
                         save_checkpoint(step, elapsed_before + time.perf_counter() - t0)
         except KeyboardInterrupt:
@@ -514,6 +578,7 @@ class Run:
                         ckpt if ckpt.exists() else "the start (no checkpoint yet)")
             raise
         bar.close()
+        sync_model(update)
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
         wall = elapsed_before + time.perf_counter() - t0
