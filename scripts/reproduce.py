@@ -215,22 +215,37 @@ def run_parallel(pending: list[str], jobs: int, a, hook, started, finished) -> b
     return ok
 
 
-def previous_walls(pending: list[str], summary: Path) -> dict[str, float]:
-    """Wall seconds of each of ``pending`` in the last summary written to the same output folder
-    (``reproduce_summary.json``), or {} unless it has them all."""
-    try:
-        prev = {r["experiment"]: float(r["wall_s"]) for r in json.loads(summary.read_text())["experiments"]
-                if r.get("wall_s") and r.get("status") == "trained"}
-    except (OSError, ValueError, KeyError, TypeError):
-        prev = {}
-    return prev if all(e in prev for e in pending) else {}
+def previous_walls(pending: list[str], summary: Path | list[Path], profile: str | None = None) -> dict[str, float]:
+    """Wall seconds of each of ``pending`` in the first of ``summary`` (``reproduce_summary.json``
+    files: the output folder's, then the repository's committed one) that has them all and was
+    written for ``profile`` (any profile when None); {} if none has."""
+    for path in [summary] if isinstance(summary, Path) else summary:
+        try:
+            d = json.loads(path.read_text())
+            if profile is not None and d.get("profile") not in (None, profile):
+                continue
+            prev = {r["experiment"]: float(r["wall_s"]) for r in d["experiments"]
+                    if r.get("wall_s") and r.get("status") == "trained"}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue
+        if all(e in prev for e in pending):
+            return prev
+    return {}
 
 
-def longest_first(pending: list[str], planned: dict[str, int], summary: Path) -> list[str]:
+def summaries(out: Path) -> list[Path]:
+    """Where the last wall times are looked for: the output folder's summary, then the one committed
+    in the repository (results/), so that a fresh clone, or a new --out, is scheduled by real times."""
+    return [out / "reproduce_summary.json", ROOT / "results" / "reproduce_summary.json"]
+
+
+def longest_first(pending: list[str], planned: dict[str, int], summary: Path | list[Path],
+                  profile: str | None = None) -> list[str]:
     """``pending`` in the order that keeps N workers busy to the end: longest first, by the wall
-    times of the last summary written to the same output folder (an at-init experiment trains
-    nothing and still takes a minute), else by planned member-updates. The runs do not depend on it."""
-    prev = previous_walls(pending, summary)
+    times of the last summary (:func:`previous_walls`: an at-init experiment trains nothing and still
+    takes 20 s, relu30's 40,000 member-updates take as long as table1's 240,000), else by planned
+    member-updates. The runs do not depend on it."""
+    prev = previous_walls(pending, summary, profile)
     return sorted(pending, key=lambda e: -(prev[e] if prev else planned.get(e, 0)))
 
 
@@ -399,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
                          "member_updates": planned[exp], "phases": run_phases(runs / exp, None)}
         else:
             pending.append(exp)
-    prev = previous_walls(pending, out / "reproduce_summary.json")  # for the time left
+    prev = previous_walls(pending, summaries(out), a.profile)  # for the time left
     t_train = time.perf_counter()
 
     def started(exp: str) -> None:
@@ -426,7 +441,7 @@ def main(argv: list[str] | None = None) -> int:
 
     jobs = 1 if a.subprocess else min(a.jobs, max(1, len(pending)))
     if jobs > 1:
-        ok = run_parallel(longest_first(pending, planned, out / "reproduce_summary.json"), jobs, a, hook,
+        ok = run_parallel(longest_first(pending, planned, summaries(out), a.profile), jobs, a, hook,
                           started, finished)
     else:
         ok = True

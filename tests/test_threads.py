@@ -169,6 +169,15 @@ def test_parallel_workers_start_the_longest_experiment_first(tmp_path):
     assert reproduce.longest_first(["a", "b", "c"], planned, summary) == ["b", "c", "a"]
     # an experiment the summary does not know: back to the plan's arithmetic for all
     assert reproduce.longest_first(["a", "b", "c", "d"], {**planned, "d": 1}, summary) == ["c", "a", "d", "b"]
+    # a new output folder: the next summary in the list (the committed one), if its profile matches
+    committed = tmp_path / "committed.json"
+    committed.write_text(json.dumps({"profile": "quick", "experiments": [
+        {"experiment": e, "status": "trained", "wall_s": w} for e, w in (("a", 3.0), ("b", 2.0), ("c", 1.0))]}))
+    order = lambda profile: reproduce.longest_first(  # noqa: E731
+        ["a", "b", "c"], planned, [tmp_path / "none.json", committed], profile)
+    assert order("quick") == ["a", "b", "c"]
+    assert order("paper") == ["c", "a", "b"]
+    assert reproduce.summaries(tmp_path)[-1] == ROOT / "results" / "reproduce_summary.json"
 
 
 def test_time_left_weights_experiments_by_the_last_runs_times(tmp_path):
