@@ -268,23 +268,42 @@ def rasterize(obj: Objects, grid: Tensor) -> Tensor:
     ], -2)  # [M, 2, 3]
     uw = A @ grid  # [M, 2, 1024]
     u, w = uw[:, 0], uw[:, 1]
-    l0, l1, r0, r1 = (t[:, None] for t in _shape_coeffs(obj.types, obj.param))
-    lin = (w >= 0) & (w <= 1) & (u >= torch.addcmul(l0, l1, w)) & (u <= torch.addcmul(r0, r1, w))
+    coeffs = [t[:, None] for t in _shape_coeffs(obj.types, obj.param)]
     ell = obj.types == 2
-    if u.device.type == "cpu" and not bool(ell.any()):
-        return lin
-    # 20-gon with vertices at angles 2 pi k / 20 and radius 1/2. It is symmetric under u -> -u,
-    # v -> -v and u <-> v, so fold the pixel into the sector [0, 45] degrees; there it is inside
-    # iff it is inside the half-planes of the edges with normals at 9, 27 and 45 degrees (the
-    # edges that span the sector [0, 54] degrees; each is necessary, together sufficient).
+    if u.device.type != "cpu":  # both tests on every object, no host synchronisation
+        return torch.where(ell[:, None], _inside_polygon(u, w), _inside_lin(u, w, *coeffs))
+    # on the CPU each object gets only its own test (the same arithmetic per pixel, hence the same
+    # mask): a third of the work of computing both everywhere
+    n_ell = int(ell.sum())
+    if n_ell == 0:
+        return _inside_lin(u, w, *coeffs)
+    if n_ell == len(ell):
+        return _inside_polygon(u, w)
+    ie, il = ell.nonzero().squeeze(1), (~ell).nonzero().squeeze(1)
+    out = torch.empty(u.shape, dtype=torch.bool)
+    out[ie] = _inside_polygon(u[ie], w[ie])
+    out[il] = _inside_lin(u[il], w[il], *(c[il] for c in coeffs))
+    return out
+
+
+def _inside_lin(u: Tensor, w: Tensor, l0: Tensor, l1: Tensor, r0: Tensor, r1: Tensor) -> Tensor:
+    """Pixels (object frame u, w) inside a triangle or parallelogram (:func:`_shape_coeffs`)."""
+    return (w >= 0) & (w <= 1) & (u >= torch.addcmul(l0, l1, w)) & (u <= torch.addcmul(r0, r1, w))
+
+
+def _inside_polygon(u: Tensor, w: Tensor) -> Tensor:
+    """Pixels inside the "ellipse": a 20-gon with vertices at angles 2 pi k / 20 and radius 1/2. It
+    is symmetric under u -> -u, v -> -v and u <-> v, so fold the pixel into the sector [0, 45]
+    degrees; there it is inside iff it is inside the half-planes of the edges with normals at 9, 27
+    and 45 degrees (the edges that span the sector [0, 54] degrees; each is necessary, together
+    sufficient)."""
     au, av = u.abs(), (w - 0.5).abs()
     hi, lo = torch.maximum(au, av), torch.minimum(au, av)
     apothem = 0.5 * math.cos(math.pi / ELLIPSE_SIDES)
     deg = math.pi / 180
-    poly = ((hi * math.cos(9 * deg) + lo * math.sin(9 * deg) <= apothem)
+    return ((hi * math.cos(9 * deg) + lo * math.sin(9 * deg) <= apothem)
             & (hi * math.cos(27 * deg) + lo * math.sin(27 * deg) <= apothem)
             & (hi + lo <= apothem / math.cos(45 * deg)))
-    return torch.where(ell[:, None], poly, lin)
 
 
 # --------------------------------------------------------------------------------------------
@@ -299,51 +318,64 @@ def _second_objects(t2: Tensor, u2: Tensor, m1: Tensor, two: Tensor, grid: Tenso
     n = t2.shape[0]
     R = SECOND_TRIES
     u2 = u2.reshape(n, R, 6)
-    tt = t2[:, None].expand(n, R)
-    sx, sy, theta, param = _geometry(tt, u2[..., :4])
-    tx, ty, fits, _ = _place(tt, param, sx, sy, theta, u2[..., 4], u2[..., 5])
-    cand = Objects(tt, param, sx, sy, theta, tx, ty)
     area1 = m1.sum(-1)
+
+    def candidates(rows: Tensor | slice, tries: Tensor | slice) -> tuple[Objects, Tensor]:
+        """The geometry of tries ``tries`` of examples ``rows``, and whether each fits (elementwise
+        arithmetic and exact min/max: the same values for any subset)."""
+        uu = u2[rows, tries]
+        tt = t2[rows, None].expand(uu.shape[:-1]) if uu.dim() == 3 else t2[rows]
+        sx, sy, theta, param = _geometry(tt, uu[..., :4])
+        tx, ty, fits, _ = _place(tt, param, sx, sy, theta, uu[..., 4], uu[..., 5])
+        return Objects(tt, param, sx, sy, theta, tx, ty), fits
 
     def ok(m, a1, mm1):
         a2 = m.sum(-1)
         ov = (m & mm1).sum(-1)
         return (a2 > 0) & (ov <= MAX_OVERLAP * (torch.minimum(a1, a2) if OVERLAP_OF == "smaller" else a1))
 
-    if lazy:  # rasterize try r only for the examples still waiting: ~1.4 tries per example
+    if lazy:  # place and rasterize try r only for the examples still waiting: ~1.4 tries per example
         chosen = torch.full((n,), -1, dtype=torch.int64, device=t2.device)
         mask = torch.zeros_like(m1)
         pending = two.clone()
+        obj2, _ = candidates(slice(None), 0)  # try 0 where none is chosen (debug output only)
+        obj2.types = t2.clone()
         for r in range(R):
-            idx = (pending & fits[:, r]).nonzero().squeeze(1)
+            wait = pending.nonzero().squeeze(1)
+            if not wait.numel():
+                break
+            cand, fits = candidates(wait, r)
+            idx = wait[fits]
             if idx.numel():
-                obj = Objects(*(getattr(cand, f)[idx, r] for f in Objects.__dataclass_fields__))
+                obj = Objects(*(getattr(cand, f)[fits] for f in Objects.__dataclass_fields__))
                 m = rasterize(obj, grid)
                 good = ok(m, area1[idx], m1[idx])
                 gi = idx[good]
                 chosen[gi] = r
                 mask[gi] = m[good]
                 pending[gi] = False
-            if not bool(pending.any()):
-                break
-    else:  # tries in groups, no host synchronisation (GPU); the same choice as the lazy path
-        chosen = torch.full((n,), -1, dtype=torch.int64, device=t2.device)
-        mask = torch.zeros_like(m1)
-        found = torch.zeros_like(two)
-        rows = torch.arange(n, device=m1.device)
-        for g0 in range(0, R, TRY_GROUP):
-            g1 = min(R, g0 + TRY_GROUP)
-            part = Objects(*(getattr(cand, f)[:, g0:g1].reshape(-1) for f in Objects.__dataclass_fields__))
-            m = rasterize(part, grid).reshape(n, g1 - g0, N_IN)
-            good = ok(m, area1[:, None], m1[:, None, :]) & fits[:, g0:g1] & two[:, None]
-            first = torch.argmax(good.to(torch.int8), 1)
-            new = good.any(1) & ~found
-            chosen = torch.where(new, g0 + first, chosen)
-            mask = torch.where(new[:, None], m[rows, first], mask)
-            found |= new
+                for f in Objects.__dataclass_fields__:
+                    getattr(obj2, f)[gi] = getattr(obj, f)[good]
+        return chosen, mask, obj2
+    # tries in groups, no host synchronisation (GPU); the same choice as the lazy path
+    cand, fits = candidates(slice(None), slice(None))
+    chosen = torch.full((n,), -1, dtype=torch.int64, device=t2.device)
+    mask = torch.zeros_like(m1)
+    found = torch.zeros_like(two)
+    rows = torch.arange(n, device=m1.device)
+    for g0 in range(0, R, TRY_GROUP):
+        g1 = min(R, g0 + TRY_GROUP)
+        part = Objects(*(getattr(cand, f)[:, g0:g1].reshape(-1) for f in Objects.__dataclass_fields__))
+        m = rasterize(part, grid).reshape(n, g1 - g0, N_IN)
+        good = ok(m, area1[:, None], m1[:, None, :]) & fits[:, g0:g1] & two[:, None]
+        first = torch.argmax(good.to(torch.int8), 1)
+        new = good.any(1) & ~found
+        chosen = torch.where(new, g0 + first, chosen)
+        mask = torch.where(new[:, None], m[rows, first], mask)
+        found |= new
     pick = chosen.clamp(min=0)
     sel = lambda t: t.gather(1, pick[:, None]).squeeze(1)  # noqa: E731
-    obj2 = Objects(t2, sel(param), sel(sx), sel(sy), sel(theta), sel(tx), sel(ty))
+    obj2 = Objects(t2, *(sel(getattr(cand, f)) for f in ("param", "sx", "sy", "theta", "tx", "ty")))
     return chosen, mask, obj2
 
 
