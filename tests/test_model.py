@@ -10,6 +10,7 @@ import torch
 
 from glorot.nn import ACTIVATIONS, INITS, Member, StackedMLP, get_activation, init_variance, init_weight, \
     sequential_from_stack
+from glorot.activations import _softsign_fn
 from glorot.trainer import BatchSampler
 
 
@@ -264,3 +265,28 @@ def test_stacked_activation_written_in_place_equals_the_groups_concatenated():
         s2 = s.clone().requires_grad_()
         act(s2).sum().backward()
     assert torch.allclose(s2.grad[~s.isnan()], act.grad(s, z)[~s.isnan()], atol=1e-6)
+
+
+@pytest.mark.parametrize("name,fn,grad", [
+    ("sigmoid", torch.sigmoid, lambda s, z: z * (1 - z)),
+    ("tanh", torch.tanh, lambda s, z: 1 - z * z),
+    ("softsign", torch.nn.functional.softsign, lambda s, z: (1 - z.abs()).square()),
+    ("relu", torch.relu, lambda s, z: (s > 0).to(s.dtype)),
+])
+def test_activation_ops_give_the_textbook_expressions_bits(name, fn, grad):
+    """The activations' forward and derivative are written with in-place steps (fewer small ops per
+    training step); they must give the bits of the plain expressions, -0.0 included (a NaN may
+    differ in its sign bit only)."""
+    g = torch.Generator().manual_seed(0)
+    s = torch.cat([torch.randn(50000, generator=g) * 10, torch.randn(50000, generator=g) * 1e-3,
+                   torch.tensor([0.0, -0.0, 1e-40, -1e-40, 88.0, -88.0, 1e30, -1e30, float("inf"), float("nan")])])
+    a = get_activation(name)
+    z = fn(s)
+    for mine, ref in ((a.fn(s), z), (a.grad(s, z), grad(s, z))):
+        nan = ref.isnan()
+        assert torch.equal(mine.isnan(), nan)
+        assert torch.equal(mine[~nan].view(torch.int32), ref[~nan].view(torch.int32))
+    if name == "softsign":  # written into a slice of a larger tensor, as StackedActivation does
+        out = torch.empty(2, len(s))
+        _softsign_fn(s, out=out[1])
+        assert torch.equal(out[1].view(torch.int32)[~z.isnan()], z.view(torch.int32)[~z.isnan()])

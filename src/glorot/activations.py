@@ -39,27 +39,46 @@ class Activation:
         return self.name if self.param is None else f"{self.name}:{self.param:g}"
 
 
+# The derivatives below are written with in-place steps on one fresh tensor, and 1 - a as (-a) + 1
+# (the same float: negation is exact and addition commutes), instead of ``1 - a`` with a Python
+# scalar, which wraps the 1 in a tensor on every call: the same bits, about half the small ops of a
+# training step's backward pass (tests/test_model.py checks the bits).
+
+
+def _one_minus_(a: Tensor) -> Tensor:
+    """1 - a, in place."""
+    return a.neg_().add_(1)
+
+
 def _sigmoid() -> Activation:
     # Saturation: within 0.01 of either asymptote (Fig. 2 shows top-layer sigmoid units stuck at 0).
+    # f'(s) = z (1 - z)
     return Activation(
-        "sigmoid", torch.sigmoid, lambda s, z: z * (1 - z), (0.0, 1.0),
-        lambda z: (z < 0.01) | (z > 0.99),
+        "sigmoid", torch.sigmoid, lambda s, z: z.neg().add_(1).mul_(z),
+        (0.0, 1.0), lambda z: (z < 0.01) | (z > 0.99),
     )
 
 
 def _tanh() -> Activation:
+    # f'(s) = 1 - z^2
     return Activation(
-        "tanh", torch.tanh, lambda s, z: 1 - z * z, (-1.0, 1.0), lambda z: z.abs() > 0.99,
+        "tanh", torch.tanh, lambda s, z: _one_minus_(z * z), (-1.0, 1.0), lambda z: z.abs() > 0.99,
     )
+
+
+def _softsign_fn(s: Tensor, out: Tensor | None = None) -> Tensor:
+    """s / (1 + |s|), as F.softsign computes it (the same bits), optionally into ``out``."""
+    d = s.abs().add_(1)
+    return torch.div(s, d, out=out) if out is not None else torch.div(s, d)
 
 
 def _softsign() -> Activation:
     # f(s) = s / (1 + |s|); f'(s) = 1 / (1 + |s|)^2 = (1 - |z|)^2. Softsign reaches its asymptotes
     # only polynomially, so "saturated" is |z| > 0.9 (the knee of Fig. 4's softsign histograms).
-    return Activation(
-        "softsign", F.softsign, lambda s, z: (1 - z.abs()).square(), (-1.0, 1.0),
-        lambda z: z.abs() > 0.9,
-    )
+    def grad(s, z):
+        t = _one_minus_(z.abs())
+        return t.mul_(t)  # square(): pow(t, 2) is t * t
+    return Activation("softsign", _softsign_fn, grad, (-1.0, 1.0), lambda z: z.abs() > 0.9)
 
 
 def _relu() -> Activation:
