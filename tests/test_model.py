@@ -10,7 +10,7 @@ import torch
 
 from glorot.nn import ACTIVATIONS, INITS, Member, StackedMLP, get_activation, init_variance, init_weight, \
     sequential_from_stack
-from glorot.activations import _softsign_fn
+from glorot.activations import softsign_fn
 from glorot.trainer import BatchSampler
 
 
@@ -288,5 +288,5 @@ def test_activation_ops_give_the_textbook_expressions_bits(name, fn, grad):
         assert torch.equal(mine[~nan].view(torch.int32), ref[~nan].view(torch.int32))
     if name == "softsign":  # written into a slice of a larger tensor, as StackedActivation does
         out = torch.empty(2, len(s))
-        _softsign_fn(s, out=out[1])
+        softsign_fn(s, out=out[1])
         assert torch.equal(out[1].view(torch.int32)[~z.isnan()], z.view(torch.int32)[~z.isnan()])

@@ -66,7 +66,7 @@ def _tanh() -> Activation:
     )
 
 
-def _softsign_fn(s: Tensor, out: Tensor | None = None) -> Tensor:
+def softsign_fn(s: Tensor, out: Tensor | None = None) -> Tensor:
     """s / (1 + |s|), as F.softsign computes it (the same bits), optionally into ``out``."""
     d = s.abs().add_(1)
     return torch.div(s, d, out=out) if out is not None else torch.div(s, d)
@@ -78,7 +78,7 @@ def _softsign() -> Activation:
     def grad(s, z):
         t = _one_minus_(z.abs())
         return t.mul_(t)  # square(): pow(t, 2) is t * t
-    return Activation("softsign", _softsign_fn, grad, (-1.0, 1.0), lambda z: z.abs() > 0.9)
+    return Activation("softsign", softsign_fn, grad, (-1.0, 1.0), lambda z: z.abs() > 0.9)
 
 
 def _relu() -> Activation:

@@ -30,7 +30,7 @@ from torch import Tensor, nn
 
 
 from glorot.activations import ACTIVATIONS, Activation, get_activation, split_spec  # noqa: F401 - re-exported
-from glorot.activations import _softsign_fn
+from glorot.activations import softsign_fn
 from glorot.variance import SIGNAL_INITS, shape_variance  # noqa: F401 - SIGNAL_INITS re-exported
 
 
@@ -153,7 +153,7 @@ class StackedLinear(nn.Module):
 #: (torch.relu is clamp_min(s, 0) in ATen)
 _INTO = {torch.tanh: torch.tanh, torch.sigmoid: torch.sigmoid,
          torch.relu: lambda s, out: torch.clamp_min(s, 0, out=out),
-         _softsign_fn: _softsign_fn}
+         softsign_fn: softsign_fn}
 
 
 class StackedActivation(nn.Module):
