@@ -94,5 +94,24 @@ def test_a_partial_run_keeps_the_whole_suites_summary(smoke):
     assert (out / "reproduce_summary.json").read_text() == full
     part = json.loads((out / "reproduce_summary_partial.json").read_text())
     assert [e["experiment"] for e in part["experiments"]] == ["pitfall_linear"]
+    assert part["cpu"] and f"of {part['cpu']}," in (out / "reproduce_summary_partial.md").read_text()
     assert "pitfall_linear" in (out / "reproduce_summary_partial.md").read_text().splitlines()[0]
     assert "reproduce_summary_partial.md" in r.stdout
+
+
+def test_bench_floor_reads_every_run_of_a_profile(smoke, tmp_path):
+    """scripts/bench_floor.py times the products of every run folder of a finished profile."""
+    import json
+
+    base, _, _ = smoke
+    out = tmp_path / "floor.json"
+    r = subprocess.run([sys.executable, "scripts/bench_floor.py", str(base / "runs" / "smoke"), "--steps", "2",
+                        "--old-wall", "100", "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    d = json.loads(out.read_text())
+    rows = {e["experiment"]: e for e in d["experiments"]}
+    assert set(rows) == set(EXPERIMENTS)
+    assert rows["table1"]["train_gemm_s"] > 0 and rows["table1"]["eval_gemm_s"] > 0
+    assert rows["init_tanh"]["svd_s"] > 0 and rows["init_tanh"]["train_gemm_s"] == 0
+    assert d["floor_wall_s"] == sum(e["train_gemm_s"] + e["eval_gemm_s"] + e["svd_s"] for e in rows.values()) / 2
+    assert d["max_ratio"] == 100 / d["floor_wall_s"]
