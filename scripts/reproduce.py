@@ -494,13 +494,14 @@ def write_summary(out: Path, rows: list[dict], plot_s: float | None, total: floa
                   name: str = "reproduce_summary") -> None:
     """Print the phase table and write it to ``out``/``name``.{json,md}."""
     from glorot.files import write_text  # noqa: PLC0415
+    from glorot.trainer import cpu_model  # noqa: PLC0415
 
     table = summary_table(rows, plot_s, total)
     print("time per phase (seconds; skipped runs show their earlier run's phases):")
     print(table)
     info = {"profile": a.profile, "mode": "subprocess" if a.subprocess else
             ("in-process" if a.jobs == 1 else f"{a.jobs} worker processes"),
-            "threads": threads.wanted_threads(), "cores": threads.available_cores(),
+            "cpu": cpu_model(), "threads": threads.wanted_threads(), "cores": threads.available_cores(),
             "thread_policy": threads.policy(), "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
             "gomp_spincount": os.environ.get("GOMP_SPINCOUNT"),
             "total_s": round(total, 3), "plot_s": None if plot_s is None else round(plot_s, 3),
@@ -510,7 +511,7 @@ def write_summary(out: Path, rows: list[dict], plot_s: float | None, total: floa
     write_text(out / f"{name}.json", json.dumps(info, indent=2) + "\n")
     write_text(out / f"{name}.md",
                f"# make reproduce ({a.profile}{'' if name == 'reproduce_summary' else ', ' + ' '.join(r['experiment'] for r in rows)}): time per phase\n\n{info['mode']}, {info['threads']} thread(s) "
-               f"on {info['cores']} core(s), thread policy {info['thread_policy']} (OMP_WAIT_POLICY="
+               f"on {info['cores']} core(s) of {info['cpu']}, thread policy {info['thread_policy']} (OMP_WAIT_POLICY="
                f"{info['omp_wait_policy']}, GOMP_SPINCOUNT={info['gomp_spincount']})\n\n{table}\n")
     print(f"time per phase written to {out / name}.md and .json")
 

@@ -72,6 +72,18 @@ def device_name(dev: torch.device) -> str:
     return f"cpu ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
 
 
+def cpu_model() -> str:
+    """The CPU's model name ("AMD EPYC", "Intel(R) Xeon(R) ..."): the same code runs several times
+    slower on one 2-core VM host than on another, and the BLAS's bits can differ between them."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def code_version() -> dict:
     root = Path(__file__).resolve().parents[2]
 
@@ -93,6 +105,7 @@ def environment(dev: torch.device) -> dict:
         "cuda": torch.version.cuda,
         "device": str(dev),
         "device_name": device_name(dev),
+        "cpu_model": cpu_model(),
         "python": platform.python_version(),
         "host": socket.gethostname(),
         "threads": torch.get_num_threads(),
