@@ -1,6 +1,7 @@
 """The initialization pitfalls (issue 7): verdicts on tables with a known answer, oracle tests of
 the maths they use (unit spread, per-layer ratio fit, He's generalized theory), every figure from a
-fixture, and every pitfall experiment through the real entry point at the smoke profile."""
+fixture. Every pitfall experiment through the real entry point at the smoke profile, drawn and
+judged: tests/test_reproduce.py (the smoke suite runs each of them)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,9 @@ import pytest
 import torch
 from fixtures_pitfalls import builders
 from fixtures_tables import make_data
-from helpers import run_train
 from matplotlib.figure import Figure
 
-from glorot import figures, pitfalls, plot, verdicts
+from glorot import figures, pitfalls, verdicts
 from glorot.claims import pitfall_linear
 from glorot.nn import Member, StackedMLP
 from glorot.record import record_once
@@ -95,27 +95,3 @@ def test_empty_frames_still_render():
     for f in (pitfalls.fig_zeros(empty, empty), pitfalls.fig_scale(empty, empty, empty),
               pitfalls.fig_linear(empty), pitfalls.fig_leaky(empty)):
         assert f.axes
-
-
-SMOKE = {  # small overrides so that each experiment takes seconds through the real entry point
-    "pitfall_zeros": ["model.depth=3", "model.width=16", "train.updates=60", "record.every=30"],
-    "pitfall_scale": ["model.depth=4", "model.width=16", "train.updates=60", "record.every=30"],
-    "pitfall_linear": ["model.depth=4", "model.width=16"],
-    "pitfall_leaky": ["model.depth=5", "model.width=16"],
-}
-
-
-def test_every_pitfall_runs_at_smoke_and_is_drawn_and_judged(tmp_path):
-    for exp, extra in SMOKE.items():
-        run_train(f"experiment={exp}", "profile=smoke", "data=synthetic", f"results_dir={tmp_path}",
-                  "train.progress=false", *extra)
-    runs = tmp_path / "runs" / "smoke"
-    assert sorted(p.name for p in runs.iterdir()) == sorted(PITFALLS)
-    out = plot.make_all(plot.load(runs), tmp_path / "out", only=PITFALLS, runs_label=str(runs), formats=("png",),
-                        dpi=40)
-    for fig in PITFALLS:
-        assert (tmp_path / "out" / "figures" / f"{figures.by_id(fig).stem}.png").exists(), fig
-    v = out["verdicts"]
-    assert set(v.figure) == set(PITFALLS)
-    assert not (v.verdict == verdicts.MISSING).any(), v[v.verdict == verdicts.MISSING].to_dict("records")
-    assert (tmp_path / "out" / "verdicts.csv").exists()

@@ -11,9 +11,12 @@ import sys
 import nbformat
 import pandas as pd
 import pytest
+import yaml
 from nbclient import NotebookClient
 
 from glorot.figures import FIGURES
+from glorot.judging import INCONCLUSIVE, NOT, REPRODUCED
+from glorot.theory_claims import ACTIVATIONS
 from glorot.verdicts import CHECKS
 from helpers import ROOT
 
@@ -49,6 +52,19 @@ def test_every_experiment_ran_and_every_file_exists(smoke):
     html = (out / "index.html").read_text()
     for spec in FIGURES:
         assert f"figures/{spec.stem}.png" in html
+
+
+def test_depth30_is_one_verdict_and_a_context_row_per_activation(smoke):
+    """depth30's real config at the smoke profile (7 activations x 5 inits, 1 seed), judged by the
+    plot stage: one counted verdict, one context row per activation, all labelled smoke."""
+    base, out, _ = smoke
+    cfg = yaml.safe_load((base / "runs" / "smoke" / "depth30" / "config.yaml").read_text())
+    assert cfg["model"]["width"] == 64 and cfg["model"]["depth"] == 30 and cfg["train"]["updates"] == 0
+    v = pd.read_csv(out / "verdicts.csv")
+    v = v[v.figure == "depth30"]
+    assert (v.role == "verdict").sum() == 1 and len(v) == 1 + len(ACTIVATIONS)
+    assert v.verdict.isin([REPRODUCED, NOT, INCONCLUSIVE]).all() and (v.profile == "smoke").all()
+    assert "depth30" in (out / "gallery.md").read_text()
 
 
 def test_second_call_skips_finished_runs(smoke):

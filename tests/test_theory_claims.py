@@ -337,22 +337,3 @@ def test_context_rows_without_a_prediction_are_none():
     d.stats["data"] = "no_such_data"
     with pytest.warns(UserWarning, match="mean-field prediction unavailable"):
         assert TC.context_rows(d.stats, "relu_init", ("act", "grad_s")) == []
-
-
-def test_depth30_smoke_run_through_the_plot_stage(tmp_path):
-    """The real experiment config at the smoke profile (7 activations x 5 inits, width 64, 1 seed),
-    trained in-process into an ordinary run folder, then drawn and judged by the plot stage."""
-    from glorot import plot  # noqa: PLC0415
-
-    runs = tmp_path / "runs" / "smoke"
-    cfg = compose_cfg("experiment=depth30", "profile=smoke", "train.progress=false")
-    assert cfg.model.width == 64 and cfg.model.depth == 30 and cfg.train.updates == 0
-    train(cfg, runs / "depth30")
-    out = plot.make_all(plot.load(runs), tmp_path / "out", only=["depth30"], runs_label=str(runs),
-                        formats=("png",), dpi=40)
-    assert (tmp_path / "out" / "figures" / "ext_depth30.png").exists()
-    v = out["verdicts"]
-    assert set(v.figure) == {"depth30"} and (v.role == "verdict").sum() == 1
-    assert len(v) == 1 + len(TC.ACTIVATIONS) and v.verdict.isin([REPRODUCED, NOT, INCONCLUSIVE]).all()
-    assert (v.profile == "smoke").all()
-    assert "depth30" in (tmp_path / "out" / "gallery.md").read_text()

@@ -43,7 +43,7 @@ def test_smoke_run_lowers_training_loss_and_describes_itself(tmp_path):
 
 
 def test_killed_run_resumes_to_the_same_numbers(tmp_path):
-    args = ["data=synthetic", "model.depth=3", "model.width=48", "profile=smoke", "train.updates=8000",
+    args = ["data=synthetic", "model.depth=3", "model.width=48", "profile=smoke", "train.updates=3000",
             "train.eval_every_examples=20000", "train.checkpoint_every=500", "stack.seeds=[0,1]"]
     # the uninterrupted reference
     run_train(*args, f"results_dir={tmp_path / 'ref'}")
