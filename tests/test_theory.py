@@ -173,6 +173,19 @@ def test_softmax_grad_sq():
         assert T.softmax_grad_sq(q, 10) == pytest.approx((p * p).sum(1).mean() - 0.2 + 1, rel=4e-3)
 
 
+@pytest.mark.parametrize("n_classes", [2, 7, 8, 10, 17])
+def test_softmax_table_by_class_rows_is_the_plain_formula_to_the_bit(n_classes):
+    """The table's fast path (classes as contiguous rows, sums over classes in numpy's pairwise
+    order) against the plain (n, C) formula: the same float, so the committed verdicts keep their bits;
+    and the sum helper against numpy's own row sum."""
+    for k in (-90, -17, 0, 5, 23, 60):
+        assert T._softmax_at.__wrapped__(k, n_classes, 5_000, 3) == T._softmax_at_rows(k, n_classes, 5_000, 3), k
+    a = np.random.default_rng(n_classes).standard_normal((n_classes, 1_000)) * 1e3
+    assert np.array_equal(T._sum_classes(a), np.ascontiguousarray(a.T).sum(1))
+    if n_classes >= 8:  # where the order is not plain left to right, the check can tell orders apart
+        assert not np.array_equal(np.add.reduce(a, axis=0), np.ascontiguousarray(a.T).sum(1))
+
+
 @pytest.mark.parametrize("act,init", [("tanh", "standard"), ("tanh", "normalized"), ("sigmoid", "normalized"),
                                       ("relu", "he"), ("gelu", "lecun"), ("softsign", "standard"),
                                       ("tanh", "critical")])
