@@ -298,7 +298,7 @@ def _sum_classes(a: np.ndarray) -> np.ndarray:
     """``a.T.sum(1)`` for ``a`` of shape (C, n), C <= 128, added in the order numpy adds a contiguous
     row of C values (its pairwise sum: sequential below 8 values, else 8 running sums combined as
     ((r0+r1)+(r2+r3))+((r4+r5)+(r6+r7)), then the remainder in turn), so the result is the same to
-    the bit as the row-wise sum of the (n, C) layout, computed about twice as fast."""
+    the bit as the row-wise sum of the (n, C) layout, and faster (whole rows at a time)."""
     c = a.shape[0]
     if c < 8:
         s = a[0].copy()
@@ -331,10 +331,7 @@ def _softmax_at(k: int, n_classes: int, n_samples: int, seed: int) -> float:
     if n_classes > 128:
         return _softmax_at_rows(k, n_classes, n_samples, seed)
     z = _normals_by_class(n_samples, n_classes, seed) * math.exp(k * _SM_STEP / 2)  # then in place
-    m = z[0].copy()
-    for row in z[1:]:
-        np.maximum(m, row, out=m)
-    z -= m
+    z -= z.max(0)  # a maximum is exact in any order
     p = np.exp(z, out=z)
     p /= _sum_classes(p)
     return float(_sum_classes(np.multiply(p, p, out=p)).mean() - 2 / n_classes + 1)
