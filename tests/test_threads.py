@@ -33,7 +33,8 @@ def test_thread_count_is_the_share_of_the_cores():
     assert threads.wanted_threads({"OMP_NUM_THREADS": "junk"}) == threads.available_cores()
 
 
-def test_wait_policy_is_bounded_unless_set_passive_or_legacy():
+def test_wait_policy_is_bounded_unless_set_passive_or_legacy(monkeypatch):
+    monkeypatch.setattr(threads, "slow_avx512_sort", lambda info=None: False)  # numpy's part: below
     assert threads.configure_env({}) == {"GOMP_SPINCOUNT": str(threads.SPIN_COUNT)}
     assert threads.configure_env({"GLOROT_THREAD_POLICY": "passive"})["OMP_WAIT_POLICY"] == "PASSIVE"
     assert "GOMP_SPINCOUNT" not in threads.configure_env({"GLOROT_THREAD_POLICY": "passive"})
@@ -46,6 +47,62 @@ def test_wait_policy_is_bounded_unless_set_passive_or_legacy():
     with pytest.raises(SystemExit) as e:
         threads.configure_env({"GLOROT_THREAD_POLICY": "fast"})
     assert e.value.code == 2
+
+
+ZEN4 = {"vendor_id": "AuthenticAMD", "cpu family": "25", "model": "17", "flags": "fpu sse2 avx2 avx512f avx512bw"}
+
+
+def test_numpy_avx512_is_switched_off_only_on_zen4():
+    """numpy's AVX-512 sort is slow on AMD Zen 4 (family 25 with avx512f), so there numpy runs its
+    AVX2 kernels; Zen 3 (family 25, no AVX-512), Zen 5 (family 26) and Intel keep numpy's choice."""
+    assert threads.slow_avx512_sort(ZEN4)
+    assert not threads.slow_avx512_sort({**ZEN4, "flags": "fpu sse2 avx2"})  # Zen 3
+    assert not threads.slow_avx512_sort({**ZEN4, "cpu family": "26"})  # Zen 5
+    assert not threads.slow_avx512_sort({**ZEN4, "vendor_id": "GenuineIntel", "cpu family": "6"})
+    assert not threads.slow_avx512_sort({})  # no /proc/cpuinfo
+    assert threads.configure_numpy_env({}, ZEN4) == {"NPY_DISABLE_CPU_FEATURES": threads.NUMPY_AVX512_TARGETS}
+    assert threads.configure_numpy_env({}, {**ZEN4, "cpu family": "26"}) == {}
+    assert threads.configure_numpy_env({"GLOROT_NUMPY_SIMD": "native"}, ZEN4) == {"GLOROT_NUMPY_SIMD": "native"}
+    own = {"NPY_DISABLE_CPU_FEATURES": "AVX512_SPR"}  # the user's own setting wins
+    assert threads.configure_numpy_env(dict(own), ZEN4) == own
+    assert threads.configure_numpy_env({"NPY_ENABLE_CPU_FEATURES": "X86_V3"}, ZEN4) == {"NPY_ENABLE_CPU_FEATURES": "X86_V3"}
+    with pytest.raises(SystemExit) as e:
+        threads.configure_numpy_env({"GLOROT_NUMPY_SIMD": "avx2"}, ZEN4)
+    assert e.value.code == 2
+    assert "NPY_DISABLE_CPU_FEATURES" not in threads.configure_env({}) or threads.slow_avx512_sort()
+
+
+_PCT = """
+import hashlib, numpy as np, torch
+from numpy._core._multiarray_umath import __cpu_features__ as cpu
+from glorot.record import percentiles
+g = np.random.default_rng(0)
+rows = [g.standard_normal((3, 60000)), np.maximum(g.standard_normal((4, 40000)), 0),  # ReLU's zeros
+        np.round(g.standard_normal((2, 30001)), 1), g.standard_normal((2, 5000)) * 1e-30]
+rows.append(np.where(g.random((2, 7000)) < 0.5, -0.0, 0.0) * g.standard_normal((2, 7000)))  # signed zeros
+h = hashlib.sha256()
+for r in rows:
+    p = percentiles(torch.from_numpy(r.astype(np.float32)), [0.02, 0.5, 0.98], abs_q=0.98)
+    h.update(p.numpy().tobytes())
+print(cpu.get("X86_V4", cpu.get("AVX512_SKX")), h.hexdigest())
+"""
+
+
+def test_percentiles_are_the_same_bits_with_numpy_avx512_off():
+    """The oracle for :func:`threads.configure_numpy_env`: the recorder's exact percentiles (numpy
+    partitions) hash the same with numpy's AVX-512 kernels as with its AVX2 ones. On a CPU without
+    AVX-512 both runs take the same kernels."""
+    out = {}
+    base = {k: v for k, v in __import__("os").environ.items() if not k.startswith("NPY_")}
+    for name, extra in (("native", {"GLOROT_NUMPY_SIMD": "native"}),
+                        ("avx2", {"NPY_DISABLE_CPU_FEATURES": threads.NUMPY_AVX512_TARGETS})):
+        env = {**base, **extra, "PYTHONPATH": str(ROOT / "src")}
+        r = subprocess.run([sys.executable, "-c", _PCT], cwd=ROOT, env=env, capture_output=True, text=True,
+                           timeout=300)
+        assert r.returncode == 0, r.stderr
+        out[name] = r.stdout.split()
+    assert out["avx2"][0] == "False"  # AVX-512 was off in the second run
+    assert out["native"][1] == out["avx2"][1]
 
 
 def test_the_entry_point_sets_the_policy_before_torch_starts():

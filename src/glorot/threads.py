@@ -47,6 +47,14 @@ kept (``mallopt(M_MMAP_MAX, 0)``, ``mallopt(M_TRIM_THRESHOLD, 1 GiB)``) freed bl
 same. The cost: a process keeps its peak heap until it exits. ``GLOROT_MALLOC=default`` keeps
 glibc's defaults; nothing happens where the C library is not glibc.
 
+numpy's sort on AMD Zen 4 (:func:`configure_numpy_env`, applied by :func:`configure_env`): the
+recorder's exact percentiles are numpy partitions, whose AVX-512 kernels (x86-simd-sort) store with
+``vcompressps`` to memory, microcoded on Zen 4. On the VM's Zen 4 host (2026-12-06) a partition of
+60,000 float32 took 0.38 ms with them and 0.05 ms with numpy's AVX2 kernels, so there the entry
+points set ``NPY_DISABLE_CPU_FEATURES`` (before numpy loads): the record steps of ``make reproduce``
+(quick) took 70 s instead of 147 s (summed over the experiments), every record, figure and verdict
+the same. ``GLOROT_NUMPY_SIMD=native`` keeps numpy's own choice.
+
 The thread count never changes a result of the training engine (the batched GEMMs give the same
 bits with 1 or 2 threads, tested), and the recorder's SVDs run one matrix per thread
 (``glorot.record``) so that they do not depend on it either.
@@ -62,6 +70,8 @@ WAIT_POLICY = "PASSIVE"
 SPIN_COUNT = 3000
 #: the thread policies ``GLOROT_THREAD_POLICY`` may name; the first is the default
 POLICIES = ("bounded", "passive", "legacy")
+#: numpy's (>= 2.4) dispatch targets with AVX-512, switched off where its AVX-512 sort is slow
+NUMPY_AVX512_TARGETS = "X86_V4 AVX512_ICL AVX512_SPR"
 
 
 def available_cores() -> int:
@@ -105,10 +115,77 @@ def legacy(env: dict | None = None) -> bool:
     return policy(env) == "legacy"
 
 
-def configure_env(env: dict | None = None) -> dict:
-    """Put the wait policy into ``env`` (default: this process's environment) unless one is set;
-    returns ``env``. Call before ``import torch`` for it to reach this process's OpenMP runtime."""
+def read_cpuinfo() -> dict[str, str]:
+    """The first processor's fields of ``/proc/cpuinfo`` (``vendor_id``, ``cpu family``, ``flags``,
+    ...); empty where there is none (not Linux)."""
+    out: dict[str, str] = {}
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if not line.strip():
+                    if out:
+                        break
+                    continue
+                key, _, value = line.partition(":")
+                out.setdefault(key.strip(), value.strip())
+    except OSError:
+        pass
+    return out
+
+
+def slow_avx512_sort(info: dict[str, str] | None = None) -> bool:
+    """Whether this CPU is an AMD Zen 4 (``AuthenticAMD``, family 25, with ``avx512f``): there
+    numpy's AVX-512 sort and partition (x86-simd-sort) store with ``vcompressps`` to memory, an
+    instruction microcoded on Zen 4 (about 100+ cycles), and run several times slower than its AVX2
+    path (see :func:`configure_numpy_env`). Zen 3 (also family 25) has no AVX-512; Zen 5 is family 26."""
+    info = read_cpuinfo() if info is None else info
+    flags = info.get("flags", "").split()
+    return (info.get("vendor_id") == "AuthenticAMD" and info.get("cpu family", "").strip() == "25"
+            and "avx512f" in flags)
+
+
+def _numpy_version() -> tuple[int, ...]:
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415 - cheap, no numpy import
+
+    try:
+        return tuple(int(p) for p in version("numpy").split(".")[:2])
+    except (PackageNotFoundError, ValueError):
+        return (0,)
+
+
+def configure_numpy_env(env: dict | None = None, info: dict[str, str] | None = None) -> dict:
+    """On a CPU whose AVX-512 sort is slow (:func:`slow_avx512_sort`: AMD Zen 4) put
+    ``NPY_DISABLE_CPU_FEATURES`` = :data:`NUMPY_AVX512_TARGETS` into ``env`` (default: this
+    process's environment), so that numpy dispatches its AVX2 kernels; returns ``env``. It takes
+    effect in a process that imports numpy after this, and in every child process.
+
+    Why: the recorder's exact percentiles are numpy partitions (:func:`glorot.record.percentiles`).
+    On the VM's AMD EPYC Zen 4 host (2026-12-06) one partition of 60,000 float32 took 0.38 ms with
+    AVX-512 and 0.05 ms with AVX2, and the record steps of ``relu30`` (quick) 58 s of its 141 s.
+    The partition's order statistics are exact values, so the records are the same (checked on that
+    host: ``scripts/compare_runs.py``). ``GLOROT_NUMPY_SIMD=native`` leaves numpy's choice alone;
+    an ``NPY_DISABLE_CPU_FEATURES`` or ``NPY_ENABLE_CPU_FEATURES`` of your own wins. Needs numpy
+    >= 2.4, whose dispatch targets these are named (an older numpy is left alone)."""
     env = os.environ if env is None else env
+    mode = env.get("GLOROT_NUMPY_SIMD", "").strip() or "auto"
+    if mode not in ("auto", "native"):
+        import sys  # noqa: PLC0415
+
+        print(f"error: GLOROT_NUMPY_SIMD={mode} is not valid; valid choices: auto, native", file=sys.stderr)
+        raise SystemExit(2)
+    if mode == "native" or "NPY_DISABLE_CPU_FEATURES" in env or "NPY_ENABLE_CPU_FEATURES" in env:
+        return env
+    if slow_avx512_sort(info) and _numpy_version() >= (2, 4):
+        env["NPY_DISABLE_CPU_FEATURES"] = NUMPY_AVX512_TARGETS
+    return env
+
+
+def configure_env(env: dict | None = None) -> dict:
+    """Put the wait policy into ``env`` (default: this process's environment) unless one is set,
+    and numpy's SIMD choice (:func:`configure_numpy_env`); returns ``env``. Call before
+    ``import torch`` (and numpy) for it to reach this process's OpenMP runtime (and numpy)."""
+    env = os.environ if env is None else env
+    configure_numpy_env(env)
     try:
         p = policy(env)
     except ValueError as e:  # called at start-up by the entry points: one line, exit 2

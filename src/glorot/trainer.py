@@ -73,15 +73,17 @@ def device_name(dev: torch.device) -> str:
 
 
 def cpu_model() -> str:
-    """The CPU's model name ("AMD EPYC", "Intel(R) Xeon(R) ..."): the same code runs several times
-    slower on one 2-core VM host than on another, and the BLAS's bits can differ between them."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    """The CPU's model name with its family and model numbers ("AMD EPYC (family 25, model 17)",
+    "Intel(R) Xeon(R) ... (family 6, model 143)"): the same code runs several times slower on one
+    2-core VM host than on another, the BLAS's bits can differ between them, and the VM's AMD hosts
+    all call themselves "AMD EPYC" (family 23 is Zen 1, family 25 model 17 Zen 4)."""
+    from glorot.threads import read_cpuinfo  # noqa: PLC0415
+
+    info = read_cpuinfo()
+    name = info.get("model name") or platform.processor() or platform.machine()
+    if info.get("cpu family") and info.get("model"):
+        return f"{name} (family {info['cpu family']}, model {info['model']})"
+    return name
 
 
 def code_version() -> dict:
