@@ -42,13 +42,17 @@ import tempfile
 import time
 from pathlib import Path
 
-import torch
-import torch.nn.functional as F
-from torch import nn
+from glorot import threads
 
-from glorot.nn import Member, StackedMLP, get_activation
-from glorot.plan import n_weights
-from glorot.trainer import BatchSampler, device_name, make_step, resolve_device
+threads.configure_numpy_env()  # numpy's AVX2 partitions on AMD Zen 4, as in training (glorot.threads: why)
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from torch import nn  # noqa: E402
+
+from glorot.nn import Member, StackedMLP, get_activation  # noqa: E402
+from glorot.plan import n_weights  # noqa: E402
+from glorot.trainer import BatchSampler, device_name, make_step, resolve_device  # noqa: E402
 
 N_IN, N_OUT = 784, 10  # MNIST
 
