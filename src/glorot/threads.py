@@ -63,6 +63,7 @@ bits with 1 or 2 threads, tested), and the recorder's SVDs run one matrix per th
 from __future__ import annotations
 
 import os
+from typing import NoReturn
 
 WAIT_POLICY = "PASSIVE"
 #: spins an idle OpenMP thread makes before it sleeps under the ``bounded`` policy (libgomp's
@@ -72,6 +73,8 @@ SPIN_COUNT = 3000
 POLICIES = ("bounded", "passive", "legacy")
 #: numpy's (>= 2.4) dispatch targets with AVX-512, switched off where its AVX-512 sort is slow
 NUMPY_AVX512_TARGETS = "X86_V4 AVX512_ICL AVX512_SPR"
+#: the choices ``GLOROT_NUMPY_SIMD`` may name; the first is the default
+NUMPY_SIMD = ("auto", "native")
 
 
 def available_cores() -> int:
@@ -113,6 +116,24 @@ def policy(env: dict | None = None) -> str:
 def legacy(env: dict | None = None) -> bool:
     """``GLOROT_THREAD_POLICY=legacy``: leave OpenMP's and torch's defaults alone."""
     return policy(env) == "legacy"
+
+
+def numpy_simd(env: dict | None = None) -> str:
+    """The numpy SIMD choice ``GLOROT_NUMPY_SIMD`` names (one of :data:`NUMPY_SIMD`; default the
+    first): ``auto``: numpy's AVX2 kernels where its AVX-512 sort is slow (:func:`configure_numpy_env`);
+    ``native``: numpy's own choice."""
+    m = (os.environ if env is None else env).get("GLOROT_NUMPY_SIMD", "").strip() or NUMPY_SIMD[0]
+    if m not in NUMPY_SIMD:
+        raise ValueError(f"GLOROT_NUMPY_SIMD={m} is not valid; valid choices: {', '.join(NUMPY_SIMD)}")
+    return m
+
+
+def _refuse(e: ValueError) -> NoReturn:
+    """A bad setting at start-up (the entry points call :func:`configure_env` first): one line, exit 2."""
+    import sys  # noqa: PLC0415
+
+    print(f"error: {e}", file=sys.stderr)
+    raise SystemExit(2) from None
 
 
 def read_cpuinfo() -> dict[str, str]:
@@ -167,12 +188,10 @@ def configure_numpy_env(env: dict | None = None, info: dict[str, str] | None = N
     an ``NPY_DISABLE_CPU_FEATURES`` or ``NPY_ENABLE_CPU_FEATURES`` of your own wins. Needs numpy
     >= 2.4, whose dispatch targets these are named (an older numpy is left alone)."""
     env = os.environ if env is None else env
-    mode = env.get("GLOROT_NUMPY_SIMD", "").strip() or "auto"
-    if mode not in ("auto", "native"):
-        import sys  # noqa: PLC0415
-
-        print(f"error: GLOROT_NUMPY_SIMD={mode} is not valid; valid choices: auto, native", file=sys.stderr)
-        raise SystemExit(2)
+    try:
+        mode = numpy_simd(env)
+    except ValueError as e:
+        _refuse(e)
     if mode == "native" or "NPY_DISABLE_CPU_FEATURES" in env or "NPY_ENABLE_CPU_FEATURES" in env:
         return env
     if slow_avx512_sort(info) and _numpy_version() >= (2, 4):
@@ -188,11 +207,8 @@ def configure_env(env: dict | None = None) -> dict:
     configure_numpy_env(env)
     try:
         p = policy(env)
-    except ValueError as e:  # called at start-up by the entry points: one line, exit 2
-        import sys  # noqa: PLC0415
-
-        print(f"error: {e}", file=sys.stderr)
-        raise SystemExit(2) from None
+    except ValueError as e:
+        _refuse(e)
     if "OMP_WAIT_POLICY" in env or "GOMP_SPINCOUNT" in env or p == "legacy":
         return env  # the user's own setting wins
     if p == "passive":
