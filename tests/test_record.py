@@ -369,3 +369,32 @@ def test_threaded_partition_gives_numpy_percentiles():
         torch.set_num_threads(before)
     ref = np.percentile(v.numpy().astype(np.float64), [2, 50, 98], axis=-1).T
     assert np.allclose(got.double().numpy(), ref, rtol=0, atol=1e-6)
+
+
+def test_grad_s_same_bits_without_grad_w():
+    """A record step without ``grad_w`` leaves the weights out of the backward pass: dC/ds must be
+    the same bits as with them (the same product grad_out @ W), every statistic and histogram of
+    ``act`` and ``grad_s`` the same, and the weights must come back trainable with their old .grad."""
+    torch.manual_seed(0)
+    members = [Member(a, "normalized", 0.1, s) for s, a in enumerate(MIXED)]
+    model = StackedMLP(members, 20, 16, 4, 5)
+    x, y = torch.randn(40, 20), torch.randint(0, 5, (40,))
+    marker = [torch.full_like(lin.weight, 7.0) for lin in model.linears]
+    for lin, g in zip(model.linears, marker):
+        lin.weight.grad = g
+    sigs = {}
+    tables = {}
+    for signals in (["act", "grad_s", "grad_w"], ["act", "grad_s"]):
+        rec = Recorder(model, x, y, {"signals": signals, "bins": 10})
+        sigs[len(signals)] = rec._capture()["grad_s"]
+        rec.record(0, 0)
+        stats = rec.tables()["stats"]
+        tables[len(signals)] = stats[stats.signal.isin(["act", "grad_s"])].reset_index(drop=True)
+        assert all(lin.weight.requires_grad for lin in model.linears)
+        assert all(lin.weight.grad is g for lin, g in zip(model.linears, marker))
+    assert sigs[3].keys() == sigs[2].keys()
+    for layer in sigs[3]:
+        assert torch.equal(sigs[3][layer], sigs[2][layer]), layer
+        assert sigs[3][layer].abs().sum() > 0
+    pd.testing.assert_frame_equal(tables[3], tables[2], check_exact=True)
+

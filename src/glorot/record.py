@@ -419,12 +419,19 @@ class Recorder:
         self._keep_pre = "pre" in self.signals or bool(self.jacobian)
         self._cache = {"pre": {}, "act": {}, "grad_s": {}}
         saved = [p.grad for p in model.parameters()]
+        # dC/dW only when it is recorded: otherwise the weights leave the backward pass (the biases
+        # keep every s in the graph), which skips one product per layer and member. dC/ds is the
+        # same product either way (grad_out @ W), hence the same bits (tests/test_record.py).
+        frozen = [lin.weight for lin in model.linears
+                  if need_grad and "grad_w" not in self.signals and lin.weight.requires_grad]
         attached_here = not self._handles
         self._attach()
         self._active = True
         try:
             for p in model.parameters():
                 p.grad = None
+            for w in frozen:
+                w.requires_grad_(False)
             with torch.enable_grad() if need_grad else torch.no_grad():
                 logits = model(self.x)  # [K, M, n_out]
                 if need_grad:
@@ -434,6 +441,8 @@ class Recorder:
                     nll.mean(1).sum().backward()  # members are independent: own mean cost each
         finally:
             self._active = False
+            for w in frozen:
+                w.requires_grad_(True)
             if attached_here and not self._in_context:
                 self._detach()
         out = {"pre": self._cache["pre"], "act": self._cache["act"]}
