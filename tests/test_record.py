@@ -398,3 +398,43 @@ def test_grad_s_same_bits_without_grad_w():
         assert sigs[3][layer].abs().sum() > 0
     pd.testing.assert_frame_equal(tables[3], tables[2], check_exact=True)
 
+
+@pytest.mark.parametrize("case", ["normal", "relu_zeros", "signed_zeros", "ties", "nan_tail", "all_nan", "inf"])
+@pytest.mark.parametrize("n", [2, 3, 51, 1001, 60_000])
+def test_upper_neighbour_by_segment_min_same_bits(case, n):
+    """The CPU path reads each interpolation's upper order statistic as the minimum of its segment
+    (:func:`glorot.record._segment_min`) instead of partitioning there too: float32 percentiles
+    must be the same bits as with a partition at every neighbour (the oracle: what the recorder did
+    before, :func:`glorot.record._partition` at every neighbour too), with ties, zeros of both signs,
+    NaN (sorted last) and inf; n = 3 and 51 put the median exactly on an order statistic."""
+    from glorot.record import QUANTILES, _partition, _positions
+
+    g = torch.Generator().manual_seed(n)
+    v = torch.randn(3, n, generator=g)
+    if case == "relu_zeros":
+        v = v.clamp(min=0)
+    elif case == "signed_zeros":
+        v = torch.where(v.abs() < 0.8, torch.where(v > 0, 0.0, -0.0), v)
+    elif case == "ties":
+        v = v.round()
+    elif case == "nan_tail":
+        v[:, : max(1, n // 40)] = float("nan")
+    elif case == "all_nan":
+        v[1] = float("nan")
+        v[2, : n // 2 + 1] = float("nan")
+    elif case == "inf":
+        v[:, 0], v[:, -1] = float("inf"), -float("inf")
+    qs = list(QUANTILES.values())
+    got = percentiles(v, qs, use_numpy=True, abs_q=0.98)
+    pos = _positions(n, qs)
+    (r, _), = _positions(n, [0.98])
+    tails = {n - r - 1, r} if 0 < n - r and 2 * (n - r) <= n else set()  # the |v| quantile's two ends
+    kth = sorted({j for lo, _ in pos for j in (lo, min(lo + 1, n - 1))} | tails)
+    part = torch.from_numpy(_partition(v.numpy(), kth))
+    for c, (lo, frac) in enumerate(pos):
+        a = part[:, lo]
+        want = a if frac == 0.0 else a + frac * (part[:, lo + 1] - a)
+        assert torch.equal(got[:, c].view(torch.int32), want.view(torch.int32)) or (
+            torch.isnan(got[:, c]).equal(torch.isnan(want))
+            and torch.equal(got[:, c][~torch.isnan(want)].view(torch.int32), want[~torch.isnan(want)].view(torch.int32))
+        ), (case, n, c)

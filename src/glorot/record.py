@@ -147,7 +147,10 @@ def percentiles(v: Tensor, qs, use_numpy: bool | None = None, abs_q: float | Non
 
     On CUDA (and other devices) this is ``kthvalue`` per order statistic. On the CPU it is one
     partition of a copy of each row, all the order statistics on the same memory (:func:`_select`):
-    many times faster than one ``kthvalue`` call per order statistic, and still exact. ``use_numpy`` forces a path.
+    many times faster than one ``kthvalue`` call per order statistic, and still exact. The upper
+    neighbour of an interpolated percentile is the minimum of the segment after it
+    (:func:`_segment_min`), not one more partition (1.6-2.3x on the quick profile's rows).
+    ``use_numpy`` forces a path.
 
     The quantile of ``|v|`` on the CPU path costs almost nothing more (:func:`_abs_from_tails`): the
     m largest values of ``|v|`` all lie among the m smallest and the m largest signed values, which
@@ -161,11 +164,16 @@ def percentiles(v: Tensor, qs, use_numpy: bool | None = None, abs_q: float | Non
         m = n - r  # the order statistics r and r + 1 of |v| are among its m largest values
     tails = numpy_path and 0 < m and 2 * m <= n
     if numpy_path:
-        kth = {j for lo, _ in pos for j in (lo, min(lo + 1, n - 1))}
-        if tails:
-            kth |= {m - 1, n - m}
-        part = torch.from_numpy(_partition(v.detach().numpy(), sorted(kth)))
-        get = lambda j: part[..., j]  # noqa: E731
+        kth = {lo for lo, _ in pos} | ({m - 1, n - m} if tails else set())
+        if any(frac == 0.0 for _, frac in pos):
+            # a percentile read straight off the partition: of a zero it shows the sign that the
+            # sequence of partitions left there, so keep the sequence that places every neighbour
+            kth |= {min(lo + 1, n - 1) for lo, _ in pos}
+        arr = _partition(v.detach().numpy(), sorted(kth))
+        part = torch.from_numpy(arr)
+        upper = {j: torch.from_numpy(_segment_min(arr, j, kth)) for lo, frac in pos
+                 if frac != 0.0 and (j := lo + 1) not in kth}
+        get = lambda j: upper[j] if j in upper else part[..., j]  # noqa: E731
     else:
         get = lambda j: v.kthvalue(j + 1, dim=-1).values  # noqa: E731
     cols = []
@@ -176,6 +184,17 @@ def percentiles(v: Tensor, qs, use_numpy: bool | None = None, abs_q: float | Non
         cols.append(_abs_from_tails(part, m, abs_q) if tails else
                     percentiles(v.abs(), [abs_q], use_numpy)[..., 0])
     return torch.stack(cols, -1)
+
+
+def _segment_min(part: np.ndarray, j: int, kth: set[int]) -> np.ndarray:
+    """Order statistic ``j`` of each row of ``part`` (partitioned at every position in ``kth``,
+    none of them ``j``): the smallest value between position j and the next placed position. Every
+    value there is >= the one placed before j and <= the one placed after, so the order statistic j
+    is their minimum; NaN (which the partition puts last) only when all of them are NaN (``fmin``).
+    One pass over that segment instead of one more partition of it. Of a zero the sign may differ
+    from what a partition would have put at j; the interpolation ``a + f (b - a)`` cannot see it."""
+    hi = min((p for p in kth if p > j), default=part.shape[-1])
+    return np.fmin.reduce(part[..., j:hi], axis=-1)
 
 
 def _abs_from_tails(part: Tensor, m: int, q: float) -> Tensor:
