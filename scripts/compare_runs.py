@@ -36,6 +36,15 @@ def _read(path: Path) -> pd.DataFrame:
     return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
 
 
+def _same_bits(x: np.ndarray, y: np.ndarray, both_nan: np.ndarray) -> bool:
+    """Bit for bit, NaN equal to NaN (whatever its payload): so 0.0 and -0.0 differ, which ``==``
+    and ``np.array_equal`` do not see. Arrays of different dtypes compare by value."""
+    if x.dtype != y.dtype or x.dtype.kind != "f":
+        return bool(np.array_equal(x, y, equal_nan=x.dtype.kind == "f" or y.dtype.kind == "f"))
+    u = np.dtype(f"u{x.dtype.itemsize}")
+    return bool(((x.view(u) == y.view(u)) | both_nan).all())
+
+
 def compare_frames(a: pd.DataFrame, b: pd.DataFrame) -> list[dict]:
     """One row per column: name, kind, identical, max_abs (numeric) or n_diff (other)."""
     rows = []
@@ -50,14 +59,14 @@ def compare_frames(a: pd.DataFrame, b: pd.DataFrame) -> list[dict]:
         if np.issubdtype(x.dtype, np.number) and np.issubdtype(y.dtype, np.number):
             xf, yf = x.astype(np.float64), y.astype(np.float64)
             nan_x, nan_y = np.isnan(xf), np.isnan(yf)
-            same = np.array_equal(x, y, equal_nan=True) if x.dtype.kind == "f" or y.dtype.kind == "f" \
-                else np.array_equal(x, y)
+            same = _same_bits(x, y, nan_x & nan_y)
             if (nan_x != nan_y).any():
                 rows.append({"column": c, "identical": False, "max_abs": float("inf"),
                              "detail": f"NaN in different places ({int((nan_x != nan_y).sum())} cells)"})
                 continue
             ok = ~nan_x
-            d = np.abs(xf[ok] - yf[ok])
+            with np.errstate(invalid="ignore"):  # inf - inf: equal infinities differ by 0
+                d = np.where(xf[ok] == yf[ok], 0.0, np.abs(xf[ok] - yf[ok]))
             rows.append({"column": c, "identical": bool(same), "max_abs": float(d.max()) if d.size else 0.0,
                          "n_diff": int((d > 0).sum())})
         else:
@@ -107,8 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     if not rows:
         print(f"error: no run folders (members.csv) under {a.a} or {a.b}", file=sys.stderr)
         return 1
-    bad = [r for r in rows if not r["identical"] and not (r.get("max_abs", float("inf")) <= a.tol
-                                                           and "detail" not in r)]
+    bad = [r for r in rows if not r["identical"] and not (a.tol > 0 and r.get("max_abs", float("inf")) <= a.tol
+                                                           and "detail" not in r)]  # tol 0: bit for bit
     runs = sorted({r["run"] for r in rows})
     for run in runs:
         mine = [r for r in rows if r["run"] == run]

@@ -215,6 +215,20 @@ def test_compare_runs_finds_the_largest_difference(tmp_path, capsys):
     assert compare_runs.main([str(a), str(tmp_path / "nowhere")]) == 2
 
 
+def test_compare_runs_sees_the_sign_of_zero_and_takes_equal_infinities(tmp_path, capsys):
+    """Bit for bit means -0.0 is not 0.0 (``==`` says it is); equal infinities (a diverged member's
+    loss) are equal, without numpy's inf - inf warning."""
+    import warnings  # noqa: PLC0415
+
+    a = _tree(tmp_path / "a", [0.0, np.inf, -np.inf])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's RuntimeWarning would fail the call
+        assert compare_runs.main([str(a), str(_tree(tmp_path / "b", [0.0, np.inf, -np.inf]))]) == 0
+    assert "all identical" in capsys.readouterr().out
+    assert compare_runs.main([str(a), str(_tree(tmp_path / "c", [-0.0, np.inf, -np.inf]))]) == 1
+    assert "loss" in capsys.readouterr().out
+
+
 def test_parallel_workers_start_the_longest_experiment_first(tmp_path):
     import reproduce  # noqa: PLC0415 - scripts/ is on the path (above)
 
