@@ -437,3 +437,55 @@ def test_upper_neighbour_by_segment_min_same_bits(case, n):
         nan = torch.isnan(want)  # NaN in the same places; every other value the same bits
         assert torch.equal(torch.isnan(got[:, c]), nan), (case, n, c)
         assert torch.equal(got[:, c][~nan].view(torch.int32), want[~nan].view(torch.int32)), (case, n, c)
+
+
+@pytest.mark.parametrize("case", ["normal", "relu_zeros", "signed_zeros", "ties", "negative_zeros",
+                                  "nan_tail", "all_nan", "inf", "all_zero", "one_nonzero"])
+@pytest.mark.parametrize("n", [2, 3, 50, 1001, 60_000])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_percentiles_around_zero_same_bits(monkeypatch, case, n, dtype):
+    """Rows with many exact zeros take :func:`glorot.record._percentiles_around_zero` (order statistics
+    of the negatives and of the rest, the zeros counted): the percentiles and the |v| quantile must be
+    the same bits as the partition path's (the oracle: ``ZERO_SHARE`` above 1 forces that path), with
+    zeros of both signs at and across the interpolation's ends, NaN, inf and all-zero rows; n = 3
+    puts the median on an order statistic, where the partition path is kept."""
+    from glorot import record
+
+    g = torch.Generator().manual_seed(n)
+    v = torch.randn(3, n, generator=g, dtype=dtype)
+    zero = v.abs() < 0.7
+    if case == "relu_zeros":
+        v = v.clamp(min=0)
+    elif case == "signed_zeros":
+        v = torch.where(zero, torch.where(v > 0, 0.0, -0.0).to(dtype), v)
+    elif case == "ties":
+        v = v.round()
+    elif case == "negative_zeros":  # the p02 and p50 neighbours in the zeros, p98 among the negatives
+        v = torch.where(zero, -0.0, -v.abs())
+    elif case == "nan_tail":
+        v = torch.where(zero, 0.0, v)
+        v[:, : max(1, n // 40)] = float("nan")
+    elif case == "all_nan":
+        v = torch.where(zero, 0.0, v)
+        v[1] = float("nan")
+        v[2, : n // 2 + 1] = float("nan")
+    elif case == "inf":
+        v = torch.where(zero, -0.0, v)
+        v[:, 0], v[:, -1] = float("inf"), -float("inf")
+    elif case == "all_zero":
+        v = torch.where(v > 0, 0.0, -0.0).to(dtype)
+    elif case == "one_nonzero":
+        v = torch.zeros_like(v)
+        v[:, n // 2] = torch.tensor([-1.0, 2.0, float("nan")], dtype=dtype)
+    qs = [0.02, 0.5, 0.98]
+    got = {}
+    for share in (0.0, 2.0):  # 0: every input around the zeros; 2: never
+        monkeypatch.setattr(record, "ZERO_SHARE", share)
+        got[share] = percentiles(v, qs, use_numpy=True, abs_q=0.98)
+    bits = torch.int32 if dtype == torch.float32 else torch.int64
+    nan = torch.isnan(got[2.0])
+    assert torch.equal(torch.isnan(got[0.0]), nan), (case, n)
+    assert torch.equal(got[0.0][~nan].view(bits), got[2.0][~nan].view(bits)), (case, n)
+    if case in ("relu_zeros", "signed_zeros", "ties"):
+        want = np.percentile(v.double().numpy(), [2, 50, 98], axis=1).T  # numpy's own interpolation
+        np.testing.assert_allclose(got[0.0][:, :3].double().numpy(), want, rtol=0, atol=1e-6 * float(v.abs().max()))
