@@ -84,19 +84,21 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
 
-def preflight(todo: list[str], profile: str, results_dir: str, overrides: list[str]) -> str | None:
+def preflight(todo: list[str], profile: str, results_dir: str, overrides: list[str]) -> tuple[str | None, dict]:
     """Compose every experiment with the overrides and run glorot.train's checks (keys, values, data,
-    device, the results folder) before anything trains; the one-line refusal, or None."""
+    device, the results folder) before anything trains: (the one-line refusal, {}), or (None, the
+    composed config of each experiment, which :func:`planned_updates` reuses)."""
     from hydra import compose, initialize_config_dir  # noqa: PLC0415
 
     from glorot import config as C  # noqa: PLC0415
     from glorot.train import explain  # noqa: PLC0415
 
     C.register()
+    cfgs = {}
     try:
         with initialize_config_dir(config_dir=str(ROOT / "configs"), version_base="1.3"):
             for exp in todo:
-                cfg = compose(config_name="config", overrides=[f"experiment={exp}", f"profile={profile}",
+                cfg = cfgs[exp] = compose(config_name="config", overrides=[f"experiment={exp}", f"profile={profile}",
                                                                f"results_dir={results_dir}", *overrides])
                 C.check_keys(cfg)
                 C.check_values(cfg)
@@ -108,8 +110,8 @@ def preflight(todo: list[str], profile: str, results_dir: str, overrides: list[s
         line = explain(e)
         if line is None:
             raise
-        return line
-    return None
+        return line, {}
+    return None, cfgs
 
 
 def _train_argv(exp: str, profile: str, results_dir: str, overrides: list[str]) -> list[str]:
@@ -274,18 +276,12 @@ def default_jobs(overrides: list[str]) -> int:
     return 2 if threads.available_cores() >= 2 else 1
 
 
-def planned_updates(todo: list[str], profile: str, overrides: list[str]) -> dict[str, int]:
-    """Member-updates per experiment (glorot.plan's arithmetic: members x updates)."""
-    from hydra import compose, initialize_config_dir  # noqa: PLC0415
-
-    from glorot.config import register  # noqa: PLC0415
+def planned_updates(todo: list[str], cfgs: dict) -> dict[str, int]:
+    """Member-updates per experiment (glorot.plan's arithmetic: members x updates) from the configs
+    :func:`preflight` composed (composing all 13 again took about 1.3 s)."""
     from glorot.plan import cost  # noqa: PLC0415
 
-    register()
-    with initialize_config_dir(config_dir=str(ROOT / "configs"), version_base="1.3"):
-        return {e: cost(e, compose(config_name="config",
-                                   overrides=[f"experiment={e}", f"profile={profile}", *overrides])).member_updates
-                for e in todo}
+    return {e: cost(e, cfgs[e]).member_updates for e in todo}
 
 
 def _fmt_s(s: float) -> str:
@@ -366,12 +362,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --jobs {a.jobs}: must be at least 1", file=sys.stderr)
         return 2
     a.jobs = a.jobs or default_jobs(a.overrides)
-    refusal = preflight(todo, a.profile, a.results_dir, a.overrides)
+    refusal, cfgs = preflight(todo, a.profile, a.results_dir, a.overrides)
     if refusal:
         print(f"error: {refusal}", file=sys.stderr)
         return 2
     if a.plan:
-        return plan(todo, a.profile, a.overrides, a.rate, a.bench)
+        return plan(todo, cfgs, a.profile, a.rate, a.bench)
     t_all = time.perf_counter()
     # paths relative to the repository root, as the training runs (started there) see them
     res = Path(a.results_dir) if Path(a.results_dir).is_absolute() else ROOT / a.results_dir
@@ -386,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     import glorot.trainer as trainer  # noqa: PLC0415
 
     threads.configure()
-    planned = planned_updates(todo, a.profile, a.overrides)
+    planned = planned_updates(todo, cfgs)
     complete = {e: is_complete(runs / e, a.profile, a.overrides) for e in todo}
     left = {e: n for e, n in planned.items() if not complete[e]}
     total_planned = sum(left.values())
@@ -516,19 +512,12 @@ def write_summary(out: Path, rows: list[dict], plot_s: float | None, total: floa
     print(f"time per phase written to {out / name}.md and .json")
 
 
-def plan(todo: list[str], profile: str, overrides: list[str], rate: float | None, bench: str | None) -> int:
-    """Print what each experiment would train at ``profile`` (see glorot.plan); trains nothing."""
-    from hydra import compose, initialize_config_dir  # noqa: PLC0415
-
-    from glorot.config import register  # noqa: PLC0415
+def plan(todo: list[str], cfgs: dict, profile: str, rate: float | None, bench: str | None) -> int:
+    """Print what each experiment would train at ``profile`` (see glorot.plan), from the configs
+    :func:`preflight` composed; trains nothing."""
     from glorot.plan import cost, rates_from_bench, table  # noqa: PLC0415
 
-    register()
-    costs = []
-    with initialize_config_dir(config_dir=str(ROOT / "configs"), version_base="1.3"):
-        for exp in todo:
-            cfg = compose(config_name="config", overrides=[f"experiment={exp}", f"profile={profile}", *overrides])
-            costs.append(cost(exp, cfg))
+    costs = [cost(exp, cfgs[exp]) for exp in todo]
     print(f"profile {profile}: training cost per experiment (evaluation and recording not counted)")
     if bench:
         rates = rates_from_bench(bench)
