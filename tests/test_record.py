@@ -489,3 +489,20 @@ def test_percentiles_around_zero_same_bits(monkeypatch, case, n, dtype):
     if case in ("relu_zeros", "signed_zeros", "ties"):
         want = np.percentile(v.double().numpy(), [2, 50, 98], axis=1).T  # numpy's own interpolation
         np.testing.assert_allclose(got[0.0][:, :3].double().numpy(), want, rtol=0, atol=1e-6 * float(v.abs().max()))
+
+
+def test_percentiles_around_zero_threaded_same_bits():
+    """Large zero-heavy inputs spread their rows over threads (:func:`glorot.record._order_stats`):
+    the same bits on 2 threads as on 1, and numpy's percentiles."""
+    v = torch.randn(4, 300_000, generator=torch.Generator().manual_seed(1)).clamp(min=0)  # > 2^20 values
+    before = torch.get_num_threads()
+    got = {}
+    try:
+        for t in (1, 2):
+            torch.set_num_threads(t)
+            got[t] = percentiles(v, [0.02, 0.5, 0.98], abs_q=0.98)
+    finally:
+        torch.set_num_threads(before)
+    assert torch.equal(got[1].view(torch.int32), got[2].view(torch.int32))
+    ref = np.percentile(v.numpy().astype(np.float64), [2, 50, 98], axis=-1).T
+    np.testing.assert_allclose(got[2][:, :3].double().numpy(), ref, rtol=0, atol=1e-6)

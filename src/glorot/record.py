@@ -103,6 +103,14 @@ def _positions(n: int, qs) -> list[tuple[int, float]]:
 _POOL: ThreadPoolExecutor | None = None
 
 
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """The recorder's thread pool (numpy's partitions and LAPACK release the GIL), ``threads`` wide."""
+    global _POOL
+    if _POOL is None or _POOL._max_workers != threads:  # noqa: SLF001
+        _POOL = ThreadPoolExecutor(threads, thread_name_prefix="glorot-partition")
+    return _POOL
+
+
 def _select(row: np.ndarray, kth) -> np.ndarray:
     """Partition ``row`` in place so that every position in ``kth`` holds its order statistic, with
     smaller-or-equal values before it and greater-or-equal after (``np.partition``'s contract).
@@ -127,7 +135,6 @@ def _partition(a: np.ndarray, kth: list[int]) -> np.ndarray:
     """A copy of ``a`` partitioned along the last axis at every position in ``kth`` (the contract
     of ``np.partition(a, kth, axis=-1)``; see :func:`_select`); rows spread over torch's CPU threads
     when large (numpy releases the GIL while it partitions)."""
-    global _POOL
     out = np.array(a, copy=True, order="C")
     rows = out.reshape(-1, out.shape[-1])
     threads = torch.get_num_threads()
@@ -135,9 +142,7 @@ def _partition(a: np.ndarray, kth: list[int]) -> np.ndarray:
         for r in rows:
             _select(r, kth)
         return out
-    if _POOL is None or _POOL._max_workers != threads:  # noqa: SLF001
-        _POOL = ThreadPoolExecutor(threads, thread_name_prefix="glorot-partition")
-    list(_POOL.map(lambda r: _select(r, kth), rows))
+    list(_pool(threads).map(lambda r: _select(r, kth), rows))
     return out
 
 
@@ -242,15 +247,12 @@ def _order_stats(a: np.ndarray, ranks: list[int]) -> np.ndarray:
                 sub = np.compress(sel, row)  # 4x faster than row[sel]
                 out[i, want] = _stats_of(sub, [ranks[c] - first for c in want])
 
-    global _POOL
     threads = torch.get_num_threads()
     if threads < 2 or len(rows) < 2 or a.size < (1 << 20):
         for i in range(len(rows)):
             one(i)
     else:
-        if _POOL is None or _POOL._max_workers != threads:  # noqa: SLF001
-            _POOL = ThreadPoolExecutor(threads, thread_name_prefix="glorot-partition")
-        list(_POOL.map(one, range(len(rows))))
+        list(_pool(threads).map(one, range(len(rows))))
     return out
 
 
@@ -308,9 +310,7 @@ def svdvals(a: Tensor) -> Tensor:
     threads = torch.get_num_threads()
     if threads < 2 or len(flat) < 2:
         return torch.linalg.svdvals(a)
-    global _POOL
-    if _POOL is None or _POOL._max_workers != threads:  # noqa: SLF001
-        _POOL = ThreadPoolExecutor(threads, thread_name_prefix="glorot-partition")
+    pool = _pool(threads)
     out = torch.empty(len(flat), min(a.shape[-2:]), dtype=a.dtype)
     chunks = torch.arange(len(flat)).tensor_split(min(threads, len(flat)) * 4)
 
@@ -321,7 +321,7 @@ def svdvals(a: Tensor) -> Tensor:
 
     torch.set_num_threads(1)
     try:
-        list(_POOL.map(one, chunks))
+        list(pool.map(one, chunks))
     finally:
         torch.set_num_threads(threads)
     return out.reshape(*a.shape[:-2], out.shape[-1])
