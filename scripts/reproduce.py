@@ -98,8 +98,9 @@ def preflight(todo: list[str], profile: str, results_dir: str, overrides: list[s
     try:
         with initialize_config_dir(config_dir=str(ROOT / "configs"), version_base="1.3"):
             for exp in todo:
-                cfg = cfgs[exp] = compose(config_name="config", overrides=[f"experiment={exp}", f"profile={profile}",
-                                                               f"results_dir={results_dir}", *overrides])
+                cfg = cfgs[exp] = compose(config_name="config",
+                                          overrides=[f"experiment={exp}", f"profile={profile}",
+                                                     f"results_dir={results_dir}", *overrides])
                 C.check_keys(cfg)
                 C.check_values(cfg)
                 C.check_data(cfg)

@@ -33,7 +33,8 @@ Percentiles are exact: linear interpolation between order statistics, the defini
 numpy's SIMD single-position partition applied position by position (:func:`_select`), where the
 98th percentile of ``|v|`` is read off the two ends of the signed partition (:func:`_abs_from_tails`);
 rows with many exact zeros (ReLU) partition only their negatives and positives
-(:func:`_percentiles_around_zero`, the same bits). Both work at any size (``quantile`` refuses inputs of more than 16M elements).
+(:func:`_percentiles_around_zero`, the same bits). Both work at any size (``quantile`` refuses
+inputs of more than 16M elements).
 
 The Jacobian (Sec. 4.2.1): ``J = dz^{l+1}/dz^l = diag(f'(s^{l+1})) W^{l+1}`` per monitor example, for
 hidden layers l = 1..depth-1 (row ``layer = l`` of ``jacobian.parquet``), on the first
@@ -111,6 +112,17 @@ def _pool(threads: int) -> ThreadPoolExecutor:
     return _POOL
 
 
+def _each_row(fn, n_rows: int, size: int) -> None:
+    """``fn(i)`` for every row i: one after another, or spread over torch's CPU threads when there
+    are two or more threads, rows and 2^20 values (numpy's partitions release the GIL)."""
+    threads = torch.get_num_threads()
+    if threads < 2 or n_rows < 2 or size < (1 << 20):
+        for i in range(n_rows):
+            fn(i)
+    else:
+        list(_pool(threads).map(fn, range(n_rows)))
+
+
 def _select(row: np.ndarray, kth) -> np.ndarray:
     """Partition ``row`` in place so that every position in ``kth`` holds its order statistic, with
     smaller-or-equal values before it and greater-or-equal after (``np.partition``'s contract).
@@ -137,12 +149,7 @@ def _partition(a: np.ndarray, kth: list[int]) -> np.ndarray:
     when large (numpy releases the GIL while it partitions)."""
     out = np.array(a, copy=True, order="C")
     rows = out.reshape(-1, out.shape[-1])
-    threads = torch.get_num_threads()
-    if threads < 2 or len(rows) < 2 or out.size < (1 << 20):
-        for r in rows:
-            _select(r, kth)
-        return out
-    list(_pool(threads).map(lambda r: _select(r, kth), rows))
+    _each_row(lambda i: _select(rows[i], kth), len(rows), out.size)
     return out
 
 
@@ -232,7 +239,7 @@ def _percentiles_around_zero(a: np.ndarray, pos, abs_q: float | None) -> Tensor:
 def _order_stats(a: np.ndarray, ranks: list[int]) -> np.ndarray:
     """Order statistics ``ranks`` (sorted, distinct, 0-based; NaN sorts last, as in
     ``np.partition``) of every row of ``a`` [K, N] -> [K, len(ranks)], exact but for the sign of a
-    zero (always +0 here). Rows spread over torch's CPU threads when large, as :func:`_partition`."""
+    zero (always +0 here). Rows spread over torch's CPU threads when large (:func:`_each_row`)."""
     rows = a.reshape(-1, a.shape[-1])
     out = np.zeros((len(rows), len(ranks)), dtype=a.dtype)
 
@@ -247,12 +254,7 @@ def _order_stats(a: np.ndarray, ranks: list[int]) -> np.ndarray:
                 sub = np.compress(sel, row)  # 4x faster than row[sel]
                 out[i, want] = _stats_of(sub, [ranks[c] - first for c in want])
 
-    threads = torch.get_num_threads()
-    if threads < 2 or len(rows) < 2 or a.size < (1 << 20):
-        for i in range(len(rows)):
-            one(i)
-    else:
-        list(_pool(threads).map(one, range(len(rows))))
+    _each_row(one, len(rows), a.size)
     return out
 
 
