@@ -67,9 +67,10 @@ def test_cli_writes_files_and_skips_missing(tmp_path, caplog):
 
 
 def test_figure_workers_write_the_same_files_as_one_process(tmp_path):
-    """glorot.plot --jobs N (the parent judges the claims while a worker draws those computed on the
-    fly, then forked workers draw the rest) writes byte for byte what one process writes: the same
-    figures, verdicts, Table 1 and gallery."""
+    """glorot.plot --jobs N (a worker judges and draws the claims computed on the fly while the
+    parent loads the theory's inputs, then forked workers judge and draw the rest, one set of
+    experiments each) writes byte for byte what one process writes: the same figures, verdicts,
+    Table 1 and gallery."""
     data = make_data(seeds=(0, 1), only=["init_tanh", "table1", "saturation"])
     only = ["fig06", "fig07", "fig12", "fig02", "fig03", "fig05", "table1"]
     out = {}

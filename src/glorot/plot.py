@@ -164,6 +164,50 @@ def _draw(i: int) -> tuple[str, list[Path], str] | None:
     return spec.id, paths, cap
 
 
+def _claim_result(claim_id: str) -> tuple[list[dict], tuple[str, list[Path], str] | None]:
+    """Claim ``claim_id``'s verdict rows (none unless it is judged and asked for) and its drawing
+    (None unless it is one of ``_JOB["specs"]`` and its runs exist)."""
+    from glorot import claims  # noqa: PLC0415
+
+    c = claims.by_id(claim_id)
+    rows = claims.check(c, _JOB["data"]) if c.judge is not None and claim_id in _JOB["ids"] else []
+    specs = _JOB["specs"]
+    return rows, (_draw(specs.index(c)) if c in specs else None)
+
+
+def _claim_task(claim_ids: list[str]) -> list[tuple[str, tuple]]:
+    """A figure worker's task: :func:`_claim_result` of each claim, in order."""
+    return [(cid, _claim_result(cid)) for cid in claim_ids]
+
+
+def _records_size(data: SimpleNamespace, experiments: tuple[str, ...]) -> int:
+    """Rows of ``stats`` and ``hist`` of these experiments: how long their claims take, roughly."""
+    n = 0
+    for k in ("stats", "hist"):
+        f = getattr(data, k)
+        if not f.empty and "name" in f:
+            n += int(f["name"].isin(experiments).sum())
+    return n
+
+
+def _warm_theory(data: SimpleNamespace) -> None:
+    """Load the MNIST inputs' second moments the theory lines need (``theory_claims.inputs_q0``,
+    cached) here, before the figure workers are forked, instead of once in each. Only from a file
+    that is already there; any failure is left to the claims, which report it as before."""
+    from glorot import theory_claims  # noqa: PLC0415
+    from glorot.data import MNIST_PICKLE  # noqa: PLC0415
+
+    s = data.stats
+    if s.empty or "data" not in s or not (s["data"] == "mnist").any():
+        return
+    if not (Path(theory_claims.DATA_ROOT) / MNIST_PICKLE).is_file():
+        return
+    try:
+        theory_claims.inputs_q0("mnist")
+    except Exception:  # noqa: BLE001 - an optimization only
+        pass
+
+
 def default_jobs() -> int:
     """Figure workers: one per core (at most 4), where processes can be forked (Linux); else 1."""
     import multiprocessing as mp  # noqa: PLC0415
@@ -177,11 +221,11 @@ def make_all(data: SimpleNamespace, out: Path, only: list[str] | None = None, ru
              formats=("png", "pdf"), dpi: int = 120, jobs: int = 1) -> dict:
     """Figures, Table 1, verdicts and the gallery from loaded frames. Returns what was written.
 
-    ``jobs`` > 1 judges the claims here, then draws the figures in that many forked worker processes
-    (which inherit the frames and theory lines judging computed); the files are the same as with
-    one (each figure is drawn from the same frames by the same code). The caller must not have used
+    ``jobs`` > 1 judges and draws the claims in that many forked worker processes, one task per
+    set of experiments (the claims that cut the same frames and theory lines); the files are the
+    same as with one (each claim is judged and drawn from the same frames by the same code). The caller must not have used
     an OpenMP thread pool before (``main`` keeps torch to one thread): a fork after one can hang."""
-    from glorot import claims, gallery, table1  # noqa: PLC0415
+    from glorot import claims, gallery, judging, table1  # noqa: PLC0415
 
     out = Path(out)
     (out / "figures").mkdir(parents=True, exist_ok=True)
@@ -193,30 +237,36 @@ def make_all(data: SimpleNamespace, out: Path, only: list[str] | None = None, ru
         for name in mixed[mixed > 1].index:
             log.warning("experiment '%s' has runs on several data sets (%s): its figures mix them; "
                         "choose one with --data", name, ", ".join(sorted(m[m.name == name].data.unique())))
-    _JOB.update(specs=specs, data=data, out=out, label=runs_label, formats=tuple(formats), dpi=dpi)
     ids = [s.id for s in specs] + (["table1"] if not only or "table1" in only else [])
+    _JOB.update(specs=specs, ids=ids, data=data, out=out, label=runs_label, formats=tuple(formats), dpi=dpi)
     jobs = max(1, min(int(jobs), len(specs)))
     try:
         if jobs > 1:
             import multiprocessing as mp  # noqa: PLC0415
 
-            # Judging the claims cuts the same frames and computes the same theory lines as drawing
-            # them, and both are kept (frames.experiment_frames, theory_claims): judge first, then
-            # fork the figure workers, which inherit all of it. Meanwhile one worker draws the
-            # claims computed on the fly, which read no records.
+            # Each task judges and draws the claims of one set of experiments (they cut the same
+            # frames and theory lines, kept in the worker that computed them). One worker starts
+            # at once on the claims computed on the fly (they read no records) while this process
+            # loads the inputs' second moments the theory lines need; then `jobs` forked workers,
+            # which inherit those, take the rest, the largest records first.
             ctx = mp.get_context("fork")
-            free = [i for i, sp in enumerate(specs) if not sp.experiments]
-            rest = [i for i in range(len(specs)) if i not in free]
+            groups: dict[tuple[str, ...], list[str]] = {}
+            for c in claims.all_claims():
+                if c.id in ids or c in specs:
+                    groups.setdefault(c.experiments, []).append(c.id)
+            free = groups.pop((), [])
+            order = sorted(groups, key=lambda e: -_records_size(data, e))
             with ctx.Pool(1) as early:
-                first = early.map_async(_draw, free, chunksize=1)
-                v = claims.all_verdicts(data, only=ids)
+                first = early.map_async(_claim_task, [[c] for c in free], chunksize=1)
+                _warm_theory(data)
                 with ctx.Pool(jobs) as pool:
-                    later = pool.map(_draw, rest, chunksize=1)
-                by_index = dict(zip(free, first.get())) | dict(zip(rest, later))
-            drawn = [by_index[i] for i in range(len(specs))]
+                    later = pool.map(_claim_task, [groups[e] for e in order], chunksize=1)
+                done = {cid: r for part in first.get() + later for cid, r in part}
         else:
-            drawn = [_draw(i) for i in range(len(specs))]
-            v = claims.all_verdicts(data, only=ids)
+            done = {c.id: _claim_result(c.id) for c in claims.all_claims() if c.id in ids or c in specs}
+        drawn = [done[s.id][1] for s in specs]
+        v = pd.DataFrame([r for c in claims.judged() if c.id in ids for r in done[c.id][0]],
+                         columns=judging.COLUMNS)
     finally:
         _JOB.clear()
     for r in drawn:
