@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: pip options passed on to ``uv pip install`` as flags, one per value (whitespace separates values)
 FLAGS = {"index-url": "--index-url", "extra-index-url": "--extra-index-url", "find-links": "--find-links",
-         "constraint": "--constraint", "trusted-host": "--allow-insecure-host"}
+         "constraint": "--constraints", "trusted-host": "--allow-insecure-host"}
 #: pip options passed on as uv's environment variables
 ENV = {"cert": "SSL_CERT_FILE", "client-cert": "SSL_CLIENT_CERT", "timeout": "UV_HTTP_TIMEOUT",
        "default-timeout": "UV_HTTP_TIMEOUT", "proxy": "HTTPS_PROXY"}
@@ -99,6 +99,9 @@ def with_uv(target: str) -> bool:
     """Install ``target`` with uv; False (having said why) where pip has to do it."""
     py = sys.executable
     out = subprocess.run([py, "-m", "pip", "config", "list"], capture_output=True, text=True)
+    if out.returncode != 0:  # pip's configuration unknown: uv might install something else
+        print("install: `pip config list` failed; installing with pip", flush=True)
+        return False
     try:
         flags, env = uv_options(pip_config(out.stdout.splitlines()))
     except Unsupported as e:

@@ -24,7 +24,7 @@ global.find-links='/opt/wheels'
 def test_the_vms_pip_configuration_becomes_uvs():
     flags, env = install.uv_options(install.pip_config(VM))
     assert flags == ["--index-strategy", "unsafe-best-match",
-                     "--constraint", "/etc/xdg/pip/constraints.txt",
+                     "--constraints", "/etc/xdg/pip/constraints.txt",
                      "--extra-index-url", "file:///opt/pypi/simple", "--extra-index-url", "file:///opt/pypi-more/simple",
                      "--find-links", "/opt/wheels"]
     assert env == {"SSL_CERT_FILE": "/etc/ssl/certs/ca-certificates.crt", "UV_HTTP_TIMEOUT": "180"}
@@ -52,3 +52,25 @@ def test_refuses_to_run_outside_a_virtual_environment(monkeypatch, capsys):
     monkeypatch.setattr(install.sys, "prefix", install.sys.base_prefix)
     assert install.main(["--installer", "pip"]) == 2
     assert "not a virtual environment" in capsys.readouterr().err
+
+
+def test_pip_installs_when_uv_cannot_be_told_or_fails(monkeypatch):
+    """An option uv has no equivalent for: no uv is installed and pip does the install; a uv that
+    fails: pip does it; --installer uv: no pip fallback."""
+    calls = []
+    monkeypatch.setattr(install, "run", lambda cmd, env=None: calls.append(cmd[1:4]) or 0)
+    monkeypatch.setattr(install, "compile_all", lambda: calls.append("compile"))
+    config = {"out": "global.only-binary=':all:'\n"}
+    monkeypatch.setattr(install.subprocess, "run",
+                        lambda *a, **k: type("R", (), {"returncode": 0, "stdout": config["out"]})())
+    assert install.main([]) == 0
+    assert calls == [["-m", "pip", "install"], ["-m", "pip", "install"], "compile"]  # pip: upgrade, project
+    calls.clear()
+    config["out"] = "global.find-links='/w'\n"
+    monkeypatch.setattr(install, "run", lambda cmd, env=None: calls.append(cmd[1:4]) or (1 if cmd[0].endswith("uv") else 0))
+    assert install.main([]) == 0
+    assert calls == [["-m", "pip", "install"], ["pip", "install", "-q"],  # uv installed, uv failed
+                     ["-m", "pip", "install"], ["-m", "pip", "install"], "compile"]
+    calls.clear()
+    assert install.main(["--installer", "uv"]) == 1
+    assert "compile" not in calls
