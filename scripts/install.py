@@ -139,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="auto: uv, else pip (default; or set GLOROT_INSTALLER); uv: uv only; pip: pip only")
     p.add_argument("extras", nargs="?", default="dev", help="extras to install (default: dev)")
     a = p.parse_args(argv)
+    if a.installer not in ("auto", "uv", "pip"):  # argparse does not check a default (GLOROT_INSTALLER)
+        print(f"error: GLOROT_INSTALLER={a.installer!r}; valid choices: auto, uv, pip", file=sys.stderr)
+        return 2
     if sys.prefix == sys.base_prefix:
         print(f"error: {sys.executable} is not a virtual environment's python; run it as .venv/bin/python "
               "(make setup does)", file=sys.stderr)

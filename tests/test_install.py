@@ -74,3 +74,9 @@ def test_pip_installs_when_uv_cannot_be_told_or_fails(monkeypatch):
     calls.clear()
     assert install.main(["--installer", "uv"]) == 1
     assert "compile" not in calls
+
+
+def test_a_bad_installer_in_the_environment_is_refused(monkeypatch, capsys):
+    monkeypatch.setenv("GLOROT_INSTALLER", "conda")
+    assert install.main([]) == 2
+    assert "GLOROT_INSTALLER='conda'; valid choices: auto, uv, pip" in capsys.readouterr().err
