@@ -41,9 +41,10 @@ ENV = {"cert": "SSL_CERT_FILE", "client-cert": "SSL_CLIENT_CERT", "timeout": "UV
        "default-timeout": "UV_HTTP_TIMEOUT", "proxy": "HTTPS_PROXY"}
 #: pip options that change nothing uv installs
 IGNORED = {"disable-pip-version-check", "no-cache-dir", "cache-dir", "progress-bar", "quiet", "verbose",
-           "no-input", "no-color", "retries", "root-user-action", "require-virtualenv", "log", "no-warn-script-location",
-           "break-system-packages", "user-agent"}
+           "no-input", "no-color", "retries", "root-user-action", "require-virtualenv", "log",
+           "no-warn-script-location", "break-system-packages", "user-agent"}
 TRUE = {"1", "true", "yes", "on"}
+INSTALLERS = ("auto", "uv", "pip")
 
 
 class Unsupported(Exception):
@@ -135,12 +136,12 @@ def compile_all() -> None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--installer", choices=("auto", "uv", "pip"), default=os.environ.get("GLOROT_INSTALLER", "auto"),
+    p.add_argument("--installer", choices=INSTALLERS, default=os.environ.get("GLOROT_INSTALLER", "auto"),
                    help="auto: uv, else pip (default; or set GLOROT_INSTALLER); uv: uv only; pip: pip only")
     p.add_argument("extras", nargs="?", default="dev", help="extras to install (default: dev)")
     a = p.parse_args(argv)
-    if a.installer not in ("auto", "uv", "pip"):  # argparse does not check a default (GLOROT_INSTALLER)
-        print(f"error: GLOROT_INSTALLER={a.installer!r}; valid choices: auto, uv, pip", file=sys.stderr)
+    if a.installer not in INSTALLERS:  # argparse does not check a default (GLOROT_INSTALLER)
+        print(f"error: GLOROT_INSTALLER={a.installer!r}; valid choices: {', '.join(INSTALLERS)}", file=sys.stderr)
         return 2
     if sys.prefix == sys.base_prefix:
         print(f"error: {sys.executable} is not a virtual environment's python; run it as .venv/bin/python "

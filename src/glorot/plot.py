@@ -165,14 +165,14 @@ def _draw(i: int) -> tuple[str, list[Path], str] | None:
 
 
 def _claim_result(claim_id: str) -> tuple[list[dict], tuple[str, list[Path], str] | None]:
-    """Claim ``claim_id``'s verdict rows (none unless it is judged and asked for) and its drawing
-    (None unless it is one of ``_JOB["specs"]`` and its runs exist)."""
+    """Claim ``claim_id``'s verdict rows (none unless it is judged) and its drawing (None unless it
+    is one of ``_JOB["specs"]`` and its runs exist)."""
     from glorot import claims  # noqa: PLC0415
 
     c = claims.by_id(claim_id)
-    rows = claims.check(c, _JOB["data"]) if c.judge is not None and claim_id in _JOB["ids"] else []
-    specs = _JOB["specs"]
-    return rows, (_draw(specs.index(c)) if c in specs else None)
+    rows = claims.check(c, _JOB["data"]) if c.judge is not None else []
+    figs = [s.id for s in _JOB["specs"]]
+    return rows, (_draw(figs.index(claim_id)) if claim_id in figs else None)
 
 
 def _claim_task(claim_ids: list[str]) -> list[tuple[str, tuple]]:
@@ -192,17 +192,17 @@ def _records_size(data: SimpleNamespace, experiments: tuple[str, ...]) -> int:
 
 def _warm_theory(data: SimpleNamespace) -> None:
     """Load the MNIST inputs' second moments the theory lines need (``theory_claims.inputs_q0``,
-    cached) here, before the figure workers are forked, instead of once in each. Only from a file
-    that is already there; any failure is left to the claims, which report it as before."""
+    cached) here, before the figure workers are forked, instead of once in each. Only from a cache
+    that is already there (never downloads); any failure is left to the claims, which report it as
+    before."""
     from glorot import theory_claims  # noqa: PLC0415
-    from glorot.data import MNIST_PICKLE  # noqa: PLC0415
+    from glorot.data import ensure_mnist  # noqa: PLC0415
 
     s = data.stats
     if s.empty or "data" not in s or not (s["data"] == "mnist").any():
         return
-    if not (Path(theory_claims.DATA_ROOT) / MNIST_PICKLE).is_file():
-        return
     try:
+        ensure_mnist(theory_claims.DATA_ROOT, download=False)
         theory_claims.inputs_q0("mnist")
     except Exception:  # noqa: BLE001 - an optimization only
         pass
@@ -223,8 +223,9 @@ def make_all(data: SimpleNamespace, out: Path, only: list[str] | None = None, ru
 
     ``jobs`` > 1 judges and draws the claims in that many forked worker processes, one task per
     set of experiments (the claims that cut the same frames and theory lines); the files are the
-    same as with one (each claim is judged and drawn from the same frames by the same code). The caller must not have used
-    an OpenMP thread pool before (``main`` keeps torch to one thread): a fork after one can hang."""
+    same as with one (each claim is judged and drawn from the same frames by the same code). The
+    caller must not have used an OpenMP thread pool before (``main`` keeps torch to one thread): a
+    fork after one can hang."""
     from glorot import claims, gallery, judging, table1  # noqa: PLC0415
 
     out = Path(out)
@@ -237,8 +238,9 @@ def make_all(data: SimpleNamespace, out: Path, only: list[str] | None = None, ru
         for name in mixed[mixed > 1].index:
             log.warning("experiment '%s' has runs on several data sets (%s): its figures mix them; "
                         "choose one with --data", name, ", ".join(sorted(m[m.name == name].data.unique())))
+    # the claims to judge or draw: every figure's, and Table 1's (a figure's id is always in ids)
     ids = [s.id for s in specs] + (["table1"] if not only or "table1" in only else [])
-    _JOB.update(specs=specs, ids=ids, data=data, out=out, label=runs_label, formats=tuple(formats), dpi=dpi)
+    _JOB.update(specs=specs, data=data, out=out, label=runs_label, formats=tuple(formats), dpi=dpi)
     jobs = max(1, min(int(jobs), len(specs)))
     try:
         if jobs > 1:
@@ -252,7 +254,7 @@ def make_all(data: SimpleNamespace, out: Path, only: list[str] | None = None, ru
             ctx = mp.get_context("fork")
             groups: dict[tuple[str, ...], list[str]] = {}
             for c in claims.all_claims():
-                if c.id in ids or c in specs:
+                if c.id in ids:
                     groups.setdefault(c.experiments, []).append(c.id)
             free = groups.pop((), [])
             order = sorted(groups, key=lambda e: -_records_size(data, e))
@@ -263,7 +265,7 @@ def make_all(data: SimpleNamespace, out: Path, only: list[str] | None = None, ru
                     later = pool.map(_claim_task, [groups[e] for e in order], chunksize=1)
                 done = {cid: r for part in first.get() + later for cid, r in part}
         else:
-            done = {c.id: _claim_result(c.id) for c in claims.all_claims() if c.id in ids or c in specs}
+            done = {c.id: _claim_result(c.id) for c in claims.all_claims() if c.id in ids}
         drawn = [done[s.id][1] for s in specs]
         v = pd.DataFrame([r for c in claims.judged() if c.id in ids for r in done[c.id][0]],
                          columns=judging.COLUMNS)
