@@ -136,3 +136,23 @@ def test_evaluation_in_row_blocks_gives_the_same_bits():
             assert torch.equal(a, b)
     # the sums per chunk are what fixes the bits: another chunk size is another sum
     assert not torch.equal(whole[0], evaluate(model, x, y, chunk=500, rows=500)[0])
+
+
+def test_gather_batch_takes_the_rows_advanced_indexing_takes():
+    """The trainer's mini-batches come from gather_batch (index_select): the same values, shapes
+    and dtypes as ``x[idx], y[idx]``, for a [K, B] index with repeats, on a BatchSampler's slice."""
+    import torch
+
+    from glorot.trainer import BatchSampler, gather_batch
+
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(500, 7, generator=g), torch.randint(0, 10, (500,), generator=g)
+    sampler = BatchSampler([0, 1, 1, 5], 500, 10, "cpu")
+    for step in (0, 49, 50, 123):  # 50 steps an epoch: the slice of a new permutation too
+        idx = sampler.indices(step)
+        assert not idx.is_contiguous()
+        bx, by = gather_batch(x, y, idx)
+        assert bx.shape == (4, 10, 7) and by.shape == (4, 10) and by.dtype == y.dtype
+        assert torch.equal(bx, x[idx]) and torch.equal(by, y[idx])
+    idx = torch.tensor([[3, 3], [0, 499]])
+    assert torch.equal(gather_batch(x, y, idx)[0], x[idx])

@@ -508,7 +508,7 @@ class ShapesetSampler:
             self._key, self._lo, self._hi = key, step, step + n_steps
             self._seeds = seeds  # keep it alive so that its id is not reused
         i = step - self._lo
-        return self._x[i][self._inv], self._y[i][self._inv]
+        return self._x[i].index_select(0, self._inv), self._y[i].index_select(0, self._inv)
 
     def __repr__(self) -> str:
         return f"ShapesetSampler(dtype={self.dtype})"
