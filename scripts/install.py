@@ -48,10 +48,12 @@ IGNORED = {"disable-pip-version-check", "no-cache-dir", "cache-dir", "progress-b
            "no-warn-script-location", "break-system-packages", "user-agent"}
 TRUE = {"1", "true", "yes", "on"}
 INSTALLERS = ("auto", "uv", "pip")
-#: installed with the project but imported by none of its processes (torch's optional sympy,
-#: networkx and triton, the installers): a sitecustomize hook listed the site-packages modules of
-#: every process of `reproduce.py --profile smoke` (main, workers, plot). Their bytecode is compiled
-#: with the dev extras only: 2,967 of the project's 9,948 files (2026-12-06)
+#: installed with the project but imported by none of reproduce's processes (torch's optional
+#: sympy, networkx and triton, the installers): a sitecustomize hook listed the site-packages
+#: modules of every process of `reproduce.py --profile smoke` (main, workers, plot), and a smoke run
+#: with bytecode writing on added no .pyc. Their bytecode is compiled with the dev extras only:
+#: 2,566 of the project's 9,948 files (2026-12-06). torch.func's vmap/grad imports sympy, mpmath and
+#: triton, so make bench (scripts/benchmark.py) takes the dev install.
 NOT_IMPORTED = ("sympy", "mpmath", "networkx", "triton", "pip", "setuptools")
 
 
