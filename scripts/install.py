@@ -55,7 +55,9 @@ INSTALLERS = ("auto", "uv", "pip")
 #: none of these, and a smoke run with bytecode writing on added no .pyc. Their bytecode is compiled
 #: with the dev extras only: 4,349 of the project's 9,949 files are compiled without them (79 of
 #: 168 MB; 2026-12-06). torch.func's vmap/grad imports sympy, mpmath and triton, so make bench
-#: (scripts/benchmark.py) takes the dev install. Paths relative to site-packages.
+#: (scripts/benchmark.py) takes the dev install; a torch.optim optimizer's first step imports
+#: torch._dynamo and sympy (examples/watch_mnist.py: 2 s more per process in a shell with
+#: PYTHONDONTWRITEBYTECODE=1, until make setup compiles them). Paths relative to site-packages.
 NOT_IMPORTED = (r"(sympy|mpmath|networkx|triton|pip|setuptools)/", r".*/tests?/", r"torch/(_inductor|_dynamo|onnx)/")
 
 
