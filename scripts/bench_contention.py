@@ -3,7 +3,7 @@
 
     python scripts/bench_contention.py                       # smoke relu30 (with the recorder)
     python scripts/bench_contention.py --repeats 2 -- experiment=table1 profile=quick train.updates=1500
-    python scripts/bench_contention.py --policies bounded,passive --told --json results/bench/contention.json
+    python scripts/bench_contention.py --policies bounded,adaptive --told --json results/bench/contention.json
 
 For each policy (``GLOROT_THREAD_POLICY``, :mod:`glorot.threads`) it times one training run alone,
 then two identical runs started at the same moment, and prints contended / alone (the mean of the
@@ -12,7 +12,9 @@ two contended runs over the alone run):
 * ``legacy``: OpenMP's default wait policy (idle threads spin ~300,000 times before they sleep) and
   torch's default thread count (every core) in both processes: the code before any policy;
 * ``passive``: ``OMP_WAIT_POLICY=PASSIVE`` (idle threads sleep at once), all cores each;
-* ``bounded`` (the default): ``GOMP_SPINCOUNT=3000`` (a short spin, then sleep), all cores each.
+* ``bounded``: ``GOMP_SPINCOUNT=3000`` (a short spin, then sleep), all cores each;
+* ``adaptive`` (the default): ``bounded``, and the trainer's governor, which trains on one thread
+  while its threads wait for cores another process holds (:class:`glorot.threads.Governor`).
 
 The two runs of a pair are not told of each other (each takes every core: what happens when a user
 starts two runs, or anything else is running); ``--told`` adds pairs that are
@@ -80,8 +82,8 @@ def measure(args: list[str], policy: str, n: int, told: bool, tmp: Path, tag: st
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--repeats", type=int, default=1, help="rounds of (alone, pair) per policy (default 1)")
-    p.add_argument("--policies", default="legacy,passive,bounded",
-                   help="comma-separated GLOROT_THREAD_POLICY values (default: legacy,passive,bounded)")
+    p.add_argument("--policies", default="legacy,passive,bounded,adaptive",
+                   help="comma-separated GLOROT_THREAD_POLICY values (default: legacy,passive,bounded,adaptive)")
     p.add_argument("--told", action="store_true", help="also pairs told of each other (GLOROT_PARALLEL_JOBS=2)")
     p.add_argument("--json", default=None, help="also write the measurements here")
     p.add_argument("train_args", nargs="*", help=f"glorot.train overrides (default: {' '.join(DEFAULT_ARGS)})")

@@ -35,7 +35,9 @@ def test_thread_count_is_the_share_of_the_cores():
 
 def test_wait_policy_is_bounded_unless_set_passive_or_legacy(monkeypatch):
     monkeypatch.setattr(threads, "slow_avx512_sort", lambda info=None: False)  # numpy's part: below
+    assert threads.policy({}) == "adaptive"  # bounded's wait, and the Governor
     assert threads.configure_env({}) == {"GOMP_SPINCOUNT": str(threads.SPIN_COUNT)}
+    assert threads.configure_env({"GLOROT_THREAD_POLICY": "bounded"})["GOMP_SPINCOUNT"] == str(threads.SPIN_COUNT)
     assert threads.configure_env({"GLOROT_THREAD_POLICY": "passive"})["OMP_WAIT_POLICY"] == "PASSIVE"
     assert "GOMP_SPINCOUNT" not in threads.configure_env({"GLOROT_THREAD_POLICY": "passive"})
     assert threads.configure_env({"OMP_WAIT_POLICY": "ACTIVE"}) == {"OMP_WAIT_POLICY": "ACTIVE"}  # the user's wins
@@ -163,6 +165,141 @@ def test_svdvals_is_bit_identical_to_one_lapack_call_per_matrix_at_any_thread_co
         # an oracle: the singular values of a diagonal matrix are its |entries|, sorted
         d = torch.diag_embed(torch.tensor([[3.0, -1.0, 2.0], [0.5, 4.0, -6.0]]))
         assert torch.allclose(svdvals(d), torch.tensor([[3.0, 2.0, 1.0], [6.0, 4.0, 0.5]]))
+    finally:
+        torch.set_num_threads(before)
+
+
+class FakeMachine:
+    """A clock, a run-delay counter and a procs_running reading that a test moves by hand."""
+
+    def __init__(self):
+        self.t, self.delay_ns, self.running, self.sets = 0.0, 0, 1, []
+
+    def governor(self, threads=2, active=True):
+        return threads_mod.Governor(threads, active, clock=lambda: self.t, delay=lambda: self.delay_ns,
+                                    running=lambda: self.running, set_threads=self.sets.append)
+
+    def advance(self, seconds, waited_share=0.0):
+        self.t += seconds
+        self.delay_ns += int(seconds * waited_share * 1e9)
+
+
+threads_mod = threads
+
+
+def test_governor_takes_one_thread_while_the_cores_are_shared_and_gives_it_back():
+    m, E = FakeMachine(), threads.GOVERNOR_EVERY_S
+    gov = m.governor(2)
+    assert gov.active and gov.threads == 2
+    m.advance(2 * E, waited_share=0.05)  # alone: a little waiting is no reason
+    gov.tick()
+    assert m.sets == [] and gov.threads == 2
+    m.advance(0.6 * E, waited_share=0.9)  # another process holds the cores most of the time
+    gov.tick()  # too soon to look again
+    gov.tick(members=1)  # one live member: never fewer threads (its bits would change)
+    assert m.sets == []
+    m.advance(0.6 * E, waited_share=0.9)
+    gov.tick()
+    assert m.sets == [1] and gov.threads == 1 and gov.switches == 1
+    with gov.whole(members=1):  # an evaluation or record step of one member: the configured count
+        assert m.sets == [1, 2]
+    assert m.sets == [1, 2, 1] and gov.threads == 1
+    with gov.whole(members=2):  # of two: as it is
+        assert m.sets == [1, 2, 1]
+    m.running = 2  # the other process still runs: stay on one thread
+    for _ in range(6):
+        m.advance(2 * E)
+        gov.tick()
+    assert gov.threads == 1
+    m.running = 1  # alone again: back after GOVERNOR_CALM_LOOKS calm looks in a row
+    for _ in range(2):
+        m.advance(2 * E)
+        gov.tick()
+    m.running = 3  # one busy look starts the count again
+    m.advance(2 * E)
+    gov.tick()
+    m.running = 1
+    for _ in range(threads.GOVERNOR_CALM_LOOKS - 1):
+        m.advance(2 * E)
+        gov.tick()
+        assert gov.threads == 1
+    m.advance(2 * E)
+    gov.tick()
+    assert gov.threads == 2 and m.sets[-1] == 2
+    m.advance(2 * E, waited_share=0.5)
+    gov.tick()
+    assert gov.threads == 1 and gov.switches == 2
+    gov.tick(members=1)  # the live subset fell to one member: back to the configured count at once
+    assert gov.threads == 2
+    m.advance(2 * E, waited_share=0.5)
+    gov.tick()
+    gov.release()
+    assert m.sets[-2:] == [1, 2] and gov.switches == 3
+
+
+def test_governor_is_off_with_one_thread_without_schedstat_or_off_the_policy(monkeypatch):
+    m, E = FakeMachine(), threads.GOVERNOR_EVERY_S
+    for gov in (m.governor(1), m.governor(2, active=False),
+                threads.Governor(2, clock=lambda: m.t, delay=lambda: None, set_threads=m.sets.append)):
+        assert not gov.active
+        m.advance(20 * E, waited_share=1.0)
+        gov.tick()
+        with gov.whole():
+            pass
+    assert m.sets == []
+    monkeypatch.setenv("GLOROT_THREAD_POLICY", "bounded")
+    assert not threads.Governor.for_this_process("cpu").active
+    monkeypatch.setenv("GLOROT_THREAD_POLICY", "adaptive")
+    monkeypatch.setenv("GLOROT_THREADS", "2")
+    assert not threads.Governor.for_this_process("cpu").active  # the user's count wins
+    monkeypatch.delenv("GLOROT_THREADS")
+    assert not threads.Governor.for_this_process("cuda").active
+    assert threads.run_delay_ns() is not None and threads.procs_running() >= 1  # this Linux VM says
+
+
+def test_updates_are_the_same_bits_while_the_thread_count_switches():
+    """What the governor changes mid-run: the updates' thread count, for stacks of two or more
+    members (784-300x3-10), switched every update vs. 2 threads throughout."""
+    from glorot.nn import Member, StackedMLP
+    from glorot.trainer import tracked_step
+
+    before = torch.get_num_threads()
+    try:
+        for members in ([Member("tanh", "normalized", 0.1, s) for s in (0, 1)],
+                        [Member(a, "standard", 0.1, s) for a, s in (("relu", 0), ("sigmoid", 1), ("softsign", 2))]):
+            k = len(members)
+            models = [StackedMLP(members, 784, 300, 3, 10) for _ in range(2)]
+            states = [(torch.ones(k, dtype=torch.bool), torch.full((k,), -1, dtype=torch.long),
+                       torch.zeros(k, dtype=torch.float64)) for _ in range(2)]
+            g = torch.Generator().manual_seed(0)
+            for step in range(12):
+                x, y = torch.rand(k, 10, 784, generator=g), torch.randint(0, 10, (k, 10), generator=g)
+                torch.set_num_threads(2)
+                tracked_step(models[0], x, y, *states[0], step)
+                torch.set_num_threads(1 + step % 2)
+                tracked_step(models[1], x, y, *states[1], step)
+            for p, q in zip(models[0].parameters(), models[1].parameters()):
+                assert torch.equal(p.view(torch.int32), q.view(torch.int32))
+            assert torch.equal(states[0][2], states[1][2])
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_runs_of_two_or_three_members_are_the_same_bits_on_1_and_2_threads(tmp_path):
+    """Evaluation and record steps (all five signals, Jacobian SVDs of two members) of 2- and
+    3-member stacks, the updates in between: a run on one thread equals a run on two, bit for bit.
+    Big enough (width 160, 300 monitor examples) for torch to split work over threads."""
+    before = torch.get_num_threads()
+    try:
+        for seeds, jm in (("[0,1]", "[]"), ("[0,1,2]", "[0,2]")):
+            for n in (1, 2):
+                torch.set_num_threads(n)
+                cfg = compose_cfg("data=synthetic", "model.depth=3", "model.width=160", f"stack.seeds={seeds}",
+                                  "train.updates=40", "train.eval_every_examples=200", "record=paper",
+                                  "record.every=20", "record.jacobian=true", "record.jacobian_examples=3",
+                                  f"record.jacobian_members={jm}", "train.progress=false", "train.device=cpu")
+                train(cfg, tmp_path / f"k{len(seeds)}-{n}")
+            assert compare_runs.main([str(tmp_path / f"k{len(seeds)}-1"), str(tmp_path / f"k{len(seeds)}-2")]) == 0
     finally:
         torch.set_num_threads(before)
 

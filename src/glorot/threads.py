@@ -19,13 +19,24 @@ table1 quick 1,500 upd.:   legacy 10.3  legacy 89.7                  8.7x
                            bounded 13.0 bounded 25.1                 1.92x
 =========================  ===========  ===========================  ===================
 
-So the default is ``bounded``: ``GOMP_SPINCOUNT=3000``, a short spin and then sleep, nearly as fast
-as spinning when alone and about 2x, not 9-51x, when two runs share two cores.
+So ``bounded`` (``GOMP_SPINCOUNT=3000``, a short spin and then sleep) was nearly as fast as spinning
+when alone and about 2x, not 9-51x, when two runs shared two cores. On the VM's AMD EPYC Zen 4 host
+(2026-12-06, ``results/bench/contention-cpu-amd-epyc-zen4-2core-20261206-*.json``) it was not:
+relu30 smoke 1.9 s alone, 9.5 s two at once (5.0x); two runs of one thread each took what one run
+alone took. No spin count fixes it (relu30 smoke, alone / two at once, medians of 2 in a one-off
+comparison: 300 spins 3.8 / 3.5 s, 3,000 spins 1.9 / 9.4 s, 30,000 spins 2.0 / 44.6 s): whatever
+the wait, a parallel region waits for its second thread while the other process holds that core.
+So the default is ``adaptive``: ``bounded``'s wait, and a :class:`Governor` in the training loop
+that sees its threads waiting for cores (the kernel's schedstat) and trains on one thread until
+the machine is free again. On that host relu30 smoke took 2.0 s alone and 2.9 s two at once
+(1.48x; bounded 5.04x), table1 quick (1,500 updates) 17.1 s alone (bounded 16.3) and 28.5 s two
+at once (bounded 39.8), as fast as two runs told of each other (28.4 s).
 
 The policy (:func:`configure`), applied at start-up by ``python -m glorot.train``,
 ``scripts/reproduce.py`` and the stacked launcher:
 
-* ``GLOROT_THREAD_POLICY`` = ``bounded`` (default: ``GOMP_SPINCOUNT=3000``), ``passive``
+* ``GLOROT_THREAD_POLICY`` = ``adaptive`` (default: ``GOMP_SPINCOUNT=3000`` and the
+  :class:`Governor`), ``bounded`` (the spin count alone), ``passive``
   (``OMP_WAIT_POLICY=PASSIVE``) or ``legacy`` (OpenMP's and torch's defaults, untouched). A wait
   policy or spin count the user set (``OMP_WAIT_POLICY``, ``GOMP_SPINCOUNT``) wins. It must be in
   the environment before the OpenMP runtime starts (before ``import torch``); child processes
@@ -62,15 +73,26 @@ bits with 1 or 2 threads, tested), and the recorder's SVDs run one matrix per th
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
-from typing import NoReturn
+import time
+from typing import Callable, Iterator, NoReturn
+
+log = logging.getLogger(__name__)
 
 WAIT_POLICY = "PASSIVE"
 #: spins an idle OpenMP thread makes before it sleeps under the ``bounded`` policy (libgomp's
 #: ``GOMP_SPINCOUNT``; its own default is 300,000, and 0 under PASSIVE)
 SPIN_COUNT = 3000
 #: the thread policies ``GLOROT_THREAD_POLICY`` may name; the first is the default
-POLICIES = ("bounded", "passive", "legacy")
+POLICIES = ("adaptive", "bounded", "passive", "legacy")
+#: the :class:`Governor`'s settings: how often it looks (s of wall time); the share of that time
+#: the process's threads spent waiting for a core above which it trains on one thread; how many
+#: looks in a row must find no other runnable task before it takes its cores back
+GOVERNOR_EVERY_S = 0.25
+GOVERNOR_BUSY_SHARE = 0.2
+GOVERNOR_CALM_LOOKS = 4
 #: numpy's (>= 2.4) dispatch targets with AVX-512, switched off where its AVX-512 sort is slow
 NUMPY_AVX512_TARGETS = "X86_V4 AVX512_ICL AVX512_SPR"
 #: the choices ``GLOROT_NUMPY_SIMD`` may name; the first is the default
@@ -104,7 +126,9 @@ def wanted_threads(env: dict | None = None) -> int:
 
 def policy(env: dict | None = None) -> str:
     """The thread policy ``GLOROT_THREAD_POLICY`` names (one of :data:`POLICIES`; default the first):
-    ``bounded``: idle threads spin ``SPIN_COUNT`` times, then sleep; ``passive``: they sleep at once
+    ``adaptive``: ``bounded``, and a training process that finds its threads waiting for cores
+    that another process holds trains on one thread until the machine is free again
+    (:class:`Governor`); ``bounded``: idle threads spin ``SPIN_COUNT`` times, then sleep; ``passive``: they sleep at once
     (``OMP_WAIT_POLICY=PASSIVE``); ``legacy``: OpenMP's and torch's defaults, untouched (what the code
     did before any policy; ``scripts/bench_contention.py`` compares the three)."""
     p = (os.environ if env is None else env).get("GLOROT_THREAD_POLICY", "").strip() or POLICIES[0]
@@ -261,6 +285,151 @@ def configure(cpus: int | None = None) -> int:
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return n
+
+
+def explicit_threads(env: dict | None = None) -> bool:
+    """Whether the environment names the thread count (``GLOROT_THREADS``, ``OMP_NUM_THREADS``)."""
+    env = os.environ if env is None else env
+    return any(env.get(k, "").strip().isdigit() for k in ("GLOROT_THREADS", "OMP_NUM_THREADS"))
+
+
+def run_delay_ns() -> int | None:
+    """Nanoseconds this process's threads have spent runnable but waiting for a core (the second
+    field of each ``/proc/self/task/*/schedstat``), summed; None where the kernel does not say."""
+    total = 0
+    try:
+        for tid in os.listdir("/proc/self/task"):
+            try:
+                with open(f"/proc/self/task/{tid}/schedstat", encoding="ascii") as f:
+                    total += int(f.read().split()[1])
+            except FileNotFoundError:  # a thread that ended between listdir and open
+                continue
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
+
+
+def procs_running() -> int | None:
+    """Tasks runnable on the whole machine at this moment (``procs_running`` of ``/proc/stat``:
+    the caller's own thread included); None where unknown."""
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("procs_running"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+class Governor:
+    """Fits a training process's intra-op threads to the cores it actually gets (policy ``adaptive``).
+
+    A process sized to the whole machine (``threads`` > 1) that shares it with another busy process
+    (a user's second run, a build, anything) makes its threads wait for each other at every parallel
+    region while the other process holds the cores: on the 2-core VM's AMD EPYC Zen 4 host
+    (2026-12-06) two relu30 smoke runs started together took 4.8 times as long as one alone under
+    ``bounded`` while two runs of one thread each took what one run alone did. So :meth:`tick`
+    (called once per update; it looks every :data:`GOVERNOR_EVERY_S` s) reads how long the
+    process's threads waited for a core (:func:`run_delay_ns`): above :data:`GOVERNOR_BUSY_SHARE`
+    of the wall time it trains on one thread; on one thread, once :data:`GOVERNOR_CALM_LOOKS`
+    looks in a row found no other runnable task on the machine (:func:`procs_running`), it takes
+    its threads back.
+
+    The thread count must not change a bit: only stacks of two or more members run on fewer
+    threads. There each member's products are one single-threaded GEMM inside torch's loop over the
+    members, and each reduction to one value per member is summed by one thread; with one member
+    MKL splits the GEMM over the threads and torch the reduction (a one-member run trains and
+    records other bits on 1 and on 2 threads). So :meth:`tick` is told the live members and keeps
+    the configured count below two, and evaluation and record steps run inside :meth:`whole`, told
+    their member count (the recorder's: the fewer of the stack's and its Jacobian members').
+    ``tests/test_threads.py`` checks updates, evaluation and records of 2- and 3-member stacks at
+    switching thread counts. Inactive (every method a no-op) with one thread, an explicit thread
+    count, a policy other than ``adaptive``, or a kernel that gives no schedstat."""
+
+    def __init__(self, threads: int, active: bool = True, *, clock: Callable[[], float] = time.perf_counter,
+                 delay: Callable[[], int | None] = run_delay_ns, running: Callable[[], int | None] = procs_running,
+                 set_threads: Callable[[int], None] | None = None):
+        self.full = self.threads = max(1, int(threads))
+        self._clock, self._delay, self._running = clock, delay, running
+        if set_threads is None:
+            import torch  # noqa: PLC0415
+
+            set_threads = torch.set_num_threads
+        self._set = set_threads
+        self.active = bool(active) and self.full > 1 and delay() is not None
+        self.switches = 0  # times it went to one thread
+        self._calm = 0
+        self._reset()
+
+    @classmethod
+    def for_this_process(cls, device_type: str = "cpu") -> "Governor":
+        """The governor of a training process: active under ``adaptive`` on the CPU with more than
+        one thread that the user did not fix."""
+        import torch  # noqa: PLC0415
+
+        on = device_type == "cpu" and policy() == "adaptive" and not explicit_threads()
+        return cls(torch.get_num_threads(), on)
+
+    def _reset(self) -> None:
+        self._t = self._clock()
+        self._d = self._delay() if self.active else 0
+
+    def _use(self, n: int) -> None:
+        if n != self.threads:
+            self._set(n)
+            self.threads = n
+
+    def tick(self, members: int = 2) -> None:
+        """After an update of ``members`` live members: look, every GOVERNOR_EVERY_S s."""
+        if not self.active:
+            return
+        if members < 2:  # one member's bits depend on the thread count: keep the configured one
+            self._use(self.full)
+            return
+        t = self._clock()
+        if t - self._t < GOVERNOR_EVERY_S:
+            return
+        d = self._delay()
+        if d is None:
+            self.active = False
+            self._use(self.full)
+            return
+        share = max(0, d - self._d) / 1e9 / (t - self._t)
+        self._t, self._d = t, d
+        if self.threads == self.full:
+            if share > GOVERNOR_BUSY_SHARE:
+                self._use(1)
+                self._calm = 0
+                self.switches += 1
+                if self.switches == 1:
+                    log.info("threads waited %.0f%% of the time for a core another process holds: training on "
+                             "1 thread until the machine is free (GLOROT_THREAD_POLICY=bounded keeps %d)",
+                             100 * share, self.full)
+            return
+        r = self._running()
+        self._calm = self._calm + 1 if r is not None and r <= 1 else 0
+        if self._calm >= GOVERNOR_CALM_LOOKS:
+            self._use(self.full)
+            self._calm = 0
+
+    def release(self) -> None:
+        """Back to the configured thread count (at the end of a run: the process may train another)."""
+        self._use(self.full)
+
+    @contextlib.contextmanager
+    def whole(self, members: int = 1) -> Iterator[None]:
+        """Run the block (an evaluation, a record step) of ``members`` members: on the thread count
+        of the moment with two or more, else on the configured one."""
+        if not self.active or self.threads == self.full or members >= 2:
+            yield
+            return
+        now = self.threads
+        self._use(self.full)
+        try:
+            yield
+        finally:
+            self._use(now)
 
 
 def job_env(parallel_jobs: int, env: dict | None = None) -> dict:

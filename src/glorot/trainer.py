@@ -37,6 +37,7 @@ from glorot.config import ConfigError, validate
 from glorot.data import Dataset, load_dataset
 from glorot.files import atomic_write, write_csv, write_text
 from glorot.nn import SIGNAL_INITS, Member, StackedMLP, split_spec
+from glorot.threads import Governor
 
 log = logging.getLogger(__name__)
 
@@ -296,6 +297,10 @@ class LiveStep:
         self.model, self.alive, self.died_at, self.loss_sum = model, alive, died_at, loss_sum
         self.idx: torch.Tensor | None = None
         self.sub: StackedMLP | None = None
+
+    def live_members(self) -> int:
+        """Members the next update trains (all of them but while a subset trains)."""
+        return self.model.k if self.sub is None else self.sub.k
 
     def sync(self) -> None:
         if self.sub is not None:
@@ -562,19 +567,21 @@ class Run:
         t_batches = t_train = 0.0
         step = start
         update = make_step(model, alive, died_at, loss_sum, bool(cfg.train.cuda_graph))
+        # fewer threads for the updates while another process holds the cores (glorot.threads)
+        gov = Governor.for_this_process(self.device.type)
         try:
             while True:
                 if step in rec_steps or step in evals:
                     sync_model(update)
                 if recorder is not None and step in rec_steps:
                     j0 = recorder.seconds.get("jacobian", 0.0)
-                    with ph("record"):
+                    with ph("record"), gov.whole(min(k, len(recorder.jac_members)) if recorder.jacobian else k):
                         recorder.record(step, step * self.b)
                     jac = recorder.seconds.get("jacobian", 0.0) - j0  # the SVDs: a phase of their own
                     ph.add("jacobian", jac)
                     ph.add("record", -jac)
                 if step in evals:
-                    with ph("evaluate"):
+                    with ph("evaluate"), gov.whole(k):
                         host = do_eval(step)
                     ve = host["ve"][host["alive"]]
                     bar.set_postfix(valid_err=f"{np.nanmin(ve):.4f}" if len(ve) else "n/a",
@@ -588,6 +595,7 @@ class Run:
                     x, y = gather_batch(ds.train_x, ds.train_y, sampler.indices(step))
                 t_u = time.perf_counter()
                 update(x, y, step)
+                gov.tick(update.live_members() if isinstance(update, LiveStep) else k)
                 t_e = time.perf_counter()
                 t_batches += t_u - t_b
                 t_train += t_e - t_u
@@ -608,6 +616,8 @@ class Run:
             log.warning("interrupted at update %d; run the same command to resume from %s", step,
                         ckpt if ckpt.exists() else "the start (no checkpoint yet)")
             raise
+        finally:
+            gov.release()
         bar.close()
         sync_model(update)
         if self.device.type == "cuda":
@@ -646,7 +656,8 @@ class Run:
                                                                     if n != "startup")))
         self.write_run_json(status="complete", wall_time_s=round(wall, 3),
                             member_updates_per_s=round(rate, 1) if trained else None,
-                            diverged=int((~alive_h).sum()), phases=ph.rounded())
+                            diverged=int((~alive_h).sum()), phases=ph.rounded(),
+                            **({"threads_reduced": gov.switches} if gov.active else {}))
         if ckpt.exists():
             ckpt.unlink()
         log.info("done in %.1f s (%.0f member-updates/s); %d/%d diverged; results in %s",
