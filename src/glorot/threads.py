@@ -21,7 +21,7 @@ table1 quick 1,500 upd.:   legacy 10.3  legacy 89.7                  8.7x
 
 So ``bounded`` (``GOMP_SPINCOUNT=3000``, a short spin and then sleep) was nearly as fast as spinning
 when alone and about 2x, not 9-51x, when two runs shared two cores. On the VM's AMD EPYC Zen 4 host
-(2026-12-06, ``results/bench/contention-cpu-amd-epyc-zen4-2core-20261206-*.json``) it was not:
+(2026-12-07, ``results/bench/contention-cpu-amd-epyc-zen4-2core-20261207-*.json``) it was not:
 relu30 smoke 1.9 s alone, 9.5 s two at once (5.0x); two runs of one thread each took what one run
 alone took. No spin count fixes it (relu30 smoke, alone / two at once, medians of 2 in a one-off
 comparison: 300 spins 3.8 / 3.5 s, 3,000 spins 1.9 / 9.4 s, 30,000 spins 2.0 / 44.6 s): whatever
