@@ -175,8 +175,8 @@ class FakeMachine:
     def __init__(self):
         self.t, self.delay_ns, self.running, self.sets = 0.0, 0, 1, []
 
-    def governor(self, threads=2, active=True):
-        return threads_mod.Governor(threads, active, clock=lambda: self.t, delay=lambda: self.delay_ns,
+    def governor(self, threads=2, active=True, cores=2):
+        return threads_mod.Governor(threads, active, cores=cores, clock=lambda: self.t, delay=lambda: self.delay_ns,
                                     running=lambda: self.running, set_threads=self.sets.append)
 
     def advance(self, seconds, waited_share=0.0):
@@ -235,6 +235,31 @@ def test_governor_takes_one_thread_while_the_cores_are_shared_and_gives_it_back(
     gov.tick()
     gov.release()
     assert m.sets[-2:] == [1, 2] and gov.switches == 3
+
+
+def test_governor_leaves_the_other_process_its_cores_and_no_more():
+    """16 cores, 16 threads, one busy task of someone else's: 15 threads, not 1; 16 again when it
+    is gone. Three other tasks while on 15: 13."""
+    m, E = FakeMachine(), threads.GOVERNOR_EVERY_S
+    gov = m.governor(16, cores=16)
+    m.running = 17  # our 16 and one other
+    m.advance(2 * E, waited_share=1.0)
+    gov.tick()
+    assert gov.threads == 15
+    m.running = 16  # 15 of ours and the other: no room for a 16th
+    for _ in range(2 * threads.GOVERNOR_CALM_LOOKS):
+        m.advance(2 * E)
+        gov.tick()
+    assert gov.threads == 15
+    m.running = 18  # three others now, and we wait
+    m.advance(2 * E, waited_share=2.0)
+    gov.tick()
+    assert gov.threads == 13
+    m.running = 13  # they are gone: all 16 back after the calm looks
+    for _ in range(threads.GOVERNOR_CALM_LOOKS):
+        m.advance(2 * E)
+        gov.tick()
+    assert gov.threads == 16 and m.sets == [15, 13, 16]
 
 
 def test_governor_is_off_with_one_thread_without_schedstat_or_off_the_policy(monkeypatch):

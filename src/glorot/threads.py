@@ -27,8 +27,8 @@ alone took. No spin count fixes it (relu30 smoke, alone / two at once, medians o
 comparison: 300 spins 3.8 / 3.5 s, 3,000 spins 1.9 / 9.4 s, 30,000 spins 2.0 / 44.6 s): whatever
 the wait, a parallel region waits for its second thread while the other process holds that core.
 So the default is ``adaptive``: ``bounded``'s wait, and a :class:`Governor` in the training loop
-that sees its threads waiting for cores (the kernel's schedstat) and trains on one thread until
-the machine is free again. On that host relu30 smoke took 2.0 s alone and 2.9 s two at once
+that sees its threads waiting for cores (the kernel's schedstat) and trains on the cores the
+other tasks leave it until the machine is free again. On that host relu30 smoke took 2.0 s alone and 2.9 s two at once
 (1.48x; bounded 5.04x), table1 quick (1,500 updates) 17.1 s alone (bounded 16.3) and 28.5 s two
 at once (bounded 39.8), as fast as two runs told of each other (28.4 s).
 
@@ -127,7 +127,7 @@ def wanted_threads(env: dict | None = None) -> int:
 def policy(env: dict | None = None) -> str:
     """The thread policy ``GLOROT_THREAD_POLICY`` names (one of :data:`POLICIES`; default the first):
     ``adaptive``: ``bounded``, and a training process that finds its threads waiting for cores
-    that another process holds trains on one thread until the machine is free again
+    that another process holds trains on fewer threads until the machine is free again
     (:class:`Governor`); ``bounded``: idle threads spin ``SPIN_COUNT`` times, then sleep; ``passive``: they sleep at once
     (``OMP_WAIT_POLICY=PASSIVE``); ``legacy``: OpenMP's and torch's defaults, untouched (what the code
     did before any policy; ``scripts/bench_contention.py`` compares the three)."""
@@ -331,10 +331,13 @@ class Governor:
     (2026-12-06) two relu30 smoke runs started together took 4.8 times as long as one alone under
     ``bounded`` while two runs of one thread each took what one run alone did. So :meth:`tick`
     (called once per update; it looks every :data:`GOVERNOR_EVERY_S` s) reads how long the
-    process's threads waited for a core (:func:`run_delay_ns`): above :data:`GOVERNOR_BUSY_SHARE`
-    of the wall time it trains on one thread; on one thread, once :data:`GOVERNOR_CALM_LOOKS`
-    looks in a row found no other runnable task on the machine (:func:`procs_running`), it takes
-    its threads back.
+    process's threads waited for a core (:func:`run_delay_ns`) and how many tasks are runnable on
+    the machine (:func:`procs_running`; those beyond its own threads are others'). Waiting more
+    than :data:`GOVERNOR_BUSY_SHARE` thread-seconds a second, it trains on the cores the others
+    leave (at least one fewer thread, at least one); once :data:`GOVERNOR_CALM_LOOKS` looks in a
+    row found room for more threads, it takes them back (up to the configured count). On the
+    2-core VM that is one thread while another run is busy, two when it is gone; on 16 cores with
+    one other busy task, 15.
 
     The thread count must not change a bit: only stacks of two or more members run on fewer
     threads. There each member's products are one single-threaded GEMM inside torch's loop over the
@@ -347,10 +350,11 @@ class Governor:
     switching thread counts. Inactive (every method a no-op) with one thread, an explicit thread
     count, a policy other than ``adaptive``, or a kernel that gives no schedstat."""
 
-    def __init__(self, threads: int, active: bool = True, *, clock: Callable[[], float] = time.perf_counter,
-                 delay: Callable[[], int | None] = run_delay_ns, running: Callable[[], int | None] = procs_running,
-                 set_threads: Callable[[int], None] | None = None):
+    def __init__(self, threads: int, active: bool = True, *, cores: int | None = None,
+                 clock: Callable[[], float] = time.perf_counter, delay: Callable[[], int | None] = run_delay_ns,
+                 running: Callable[[], int | None] = procs_running, set_threads: Callable[[int], None] | None = None):
         self.full = self.threads = max(1, int(threads))
+        self.cores = max(self.full, available_cores() if cores is None else int(cores))
         self._clock, self._delay, self._running = clock, delay, running
         if set_threads is None:
             import torch  # noqa: PLC0415
@@ -358,8 +362,8 @@ class Governor:
             set_threads = torch.set_num_threads
         self._set = set_threads
         self.active = bool(active) and self.full > 1 and delay() is not None
-        self.switches = 0  # times it went to one thread
-        self._calm = 0
+        self.switches = 0  # times it took fewer threads
+        self._calm, self._room = 0, self.cores
         self._reset()
 
     @classmethod
@@ -397,20 +401,26 @@ class Governor:
             return
         share = max(0, d - self._d) / 1e9 / (t - self._t)
         self._t, self._d = t, d
-        if self.threads == self.full:
-            if share > GOVERNOR_BUSY_SHARE:
-                self._use(1)
-                self._calm = 0
-                self.switches += 1
-                if self.switches == 1:
-                    log.info("threads waited %.0f%% of the time for a core another process holds: training on "
-                             "1 thread until the machine is free (GLOROT_THREAD_POLICY=bounded keeps %d)",
-                             100 * share, self.full)
-            return
         r = self._running()
-        self._calm = self._calm + 1 if r is not None and r <= 1 else 0
-        if self._calm >= GOVERNOR_CALM_LOOKS:
-            self._use(self.full)
+        others = None if r is None else max(0, r - self.threads)  # at least that many are not ours
+        if share > GOVERNOR_BUSY_SHARE and self.threads > 1:
+            room = 1 if others is None else self.cores - max(1, others)
+            self._use(max(1, min(self.threads - 1, room)))
+            self._calm = 0
+            self.switches += 1
+            if self.switches == 1:
+                log.info("threads waited %.0f%% of the time for a core another process holds: training on "
+                         "%d thread(s) while it does (GLOROT_THREAD_POLICY=bounded keeps %d)",
+                         100 * share, self.threads, self.full)
+            return
+        room = None if others is None else self.cores - others
+        if self.threads < self.full and room is not None and room > self.threads and share <= GOVERNOR_BUSY_SHARE:
+            self._calm += 1
+            self._room = min(self._room, room) if self._calm > 1 else room
+            if self._calm >= GOVERNOR_CALM_LOOKS:
+                self._use(min(self.full, self._room))
+                self._calm = 0
+        else:
             self._calm = 0
 
     def release(self) -> None:
