@@ -66,9 +66,12 @@ points set ``NPY_DISABLE_CPU_FEATURES`` (before numpy loads): the record steps o
 (quick) took 70 s instead of 147 s (summed over the experiments), every record, figure and verdict
 the same. ``GLOROT_NUMPY_SIMD=native`` keeps numpy's own choice.
 
-The thread count never changes a result of the training engine (the batched GEMMs give the same
-bits with 1 or 2 threads, tested), and the recorder's SVDs run one matrix per thread
-(``glorot.record``) so that they do not depend on it either.
+The thread count does not change a result of a stack of two or more members: each member's GEMM
+runs single-threaded inside torch's loop over the members, each reduction to one value per member
+is summed by one thread, and the recorder's SVDs run one matrix per thread (``glorot.record``);
+``tests/test_threads.py`` checks whole runs of 2 and 3 members on 1 and 2 threads. A one-member
+stack is not so: MKL splits its GEMMs over the threads and torch its reductions, and a one-member
+run on 1 thread differs from one on 2 threads in the last bits (records, losses, weights).
 """
 
 from __future__ import annotations
