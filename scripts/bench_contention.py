@@ -13,8 +13,8 @@ two contended runs over the alone run):
   torch's default thread count (every core) in both processes: the code before any policy;
 * ``passive``: ``OMP_WAIT_POLICY=PASSIVE`` (idle threads sleep at once), all cores each;
 * ``bounded``: ``GOMP_SPINCOUNT=3000`` (a short spin, then sleep), all cores each;
-* ``adaptive`` (the default): ``bounded``, and the trainer's governor, which trains on one thread
-  while its threads wait for cores another process holds (:class:`glorot.threads.Governor`).
+* ``adaptive`` (the default): ``bounded``, and the trainer's governor, which trains on the cores
+  other tasks leave while its threads wait for cores they hold (:class:`glorot.threads.Governor`).
 
 The two runs of a pair are not told of each other (each takes every core: what happens when a user
 starts two runs, or anything else is running); ``--told`` adds pairs that are

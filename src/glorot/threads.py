@@ -90,9 +90,9 @@ WAIT_POLICY = "PASSIVE"
 SPIN_COUNT = 3000
 #: the thread policies ``GLOROT_THREAD_POLICY`` may name; the first is the default
 POLICIES = ("adaptive", "bounded", "passive", "legacy")
-#: the :class:`Governor`'s settings: how often it looks (s of wall time); the share of that time
-#: the process's threads spent waiting for a core above which it trains on one thread; how many
-#: looks in a row must find no other runnable task before it takes its cores back
+#: the :class:`Governor`'s settings: how often it looks (s of wall time); the thread-seconds a
+#: second its threads may wait for a core before it takes fewer threads; how many looks in a row
+#: must find room for more threads before it takes them back
 GOVERNOR_EVERY_S = 0.25
 GOVERNOR_BUSY_SHARE = 0.2
 GOVERNOR_CALM_LOOKS = 4
@@ -125,6 +125,12 @@ def wanted_threads(env: dict | None = None) -> int:
             return int(v)
     jobs = env.get("GLOROT_PARALLEL_JOBS", "").strip()
     return threads_for(int(jobs) if jobs.isdigit() and int(jobs) > 0 else 1)
+
+
+def explicit_threads(env: dict | None = None) -> bool:
+    """Whether the environment names the thread count (``GLOROT_THREADS``, ``OMP_NUM_THREADS``)."""
+    env = os.environ if env is None else env
+    return any(env.get(k, "").strip().isdigit() for k in ("GLOROT_THREADS", "OMP_NUM_THREADS"))
 
 
 def policy(env: dict | None = None) -> str:
@@ -281,19 +287,12 @@ def configure(cpus: int | None = None) -> int:
 
     if legacy():
         return torch.get_num_threads()
-    explicit = any(os.environ.get(k, "").strip().isdigit() for k in ("GLOROT_THREADS", "OMP_NUM_THREADS"))
     n = wanted_threads()
-    if cpus and not explicit:
+    if cpus and not explicit_threads():
         n = max(1, min(int(cpus), available_cores()))
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return n
-
-
-def explicit_threads(env: dict | None = None) -> bool:
-    """Whether the environment names the thread count (``GLOROT_THREADS``, ``OMP_NUM_THREADS``)."""
-    env = os.environ if env is None else env
-    return any(env.get(k, "").strip().isdigit() for k in ("GLOROT_THREADS", "OMP_NUM_THREADS"))
 
 
 def run_delay_ns() -> int | None:
@@ -367,7 +366,7 @@ class Governor:
         self.active = bool(active) and self.full > 1 and delay() is not None
         self.switches = 0  # times it took fewer threads
         self._calm, self._room = 0, self.cores
-        self._reset()
+        self._t, self._d = clock(), (delay() if self.active else 0)
 
     @classmethod
     def for_this_process(cls, device_type: str = "cpu") -> "Governor":
@@ -377,10 +376,6 @@ class Governor:
 
         on = device_type == "cpu" and policy() == "adaptive" and not explicit_threads()
         return cls(torch.get_num_threads(), on)
-
-    def _reset(self) -> None:
-        self._t = self._clock()
-        self._d = self._delay() if self.active else 0
 
     def _use(self, n: int) -> None:
         if n != self.threads:
