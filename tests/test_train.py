@@ -118,6 +118,39 @@ def test_live_step_trains_the_live_members_to_the_same_bits():
         assert torch.equal(p.view(torch.int32), q.view(torch.int32))
 
 
+def test_evaluation_leaves_diverged_members_out_with_the_same_bits():
+    """Evaluation on the CPU runs only the stack LiveStep trains: the live members' losses, errors
+    and finiteness must equal the whole stack's evaluation bit for bit, and the diverged members
+    get NaN (the trainer writes their rows as NaN either way)."""
+    import torch
+
+    from glorot.nn import Member, StackedMLP
+    from glorot.trainer import LiveStep, evaluate, evaluate_live, sync_model
+
+    members = [Member("relu", init, 0.01, seed) for init in ("he", "normal:1.0") for seed in (0, 1)]
+    members += [Member("tanh", "normalized", 0.1, 0)]
+    k = len(members)
+    torch.manual_seed(0)
+    model = StackedMLP(members, 784, 64, 10, 10)
+    alive = torch.ones(k, dtype=torch.bool)
+    live = LiveStep(model, alive, torch.full((k,), -1, dtype=torch.long), torch.zeros(k, dtype=torch.float64))
+    g = torch.Generator().manual_seed(1)
+    assert live.live_stack() == (None, model)
+    for step in range(5):
+        live(torch.rand(k, 10, 784, generator=g), torch.randint(0, 10, (k, 10), generator=g), step)
+    idx, sub = live.live_stack()
+    assert idx.tolist() == [0, 1, 4] and sub is live.sub  # the two N(0, 1) relu members diverged
+    sync_model(live)
+    x, y = torch.rand(2500, 784, generator=g), torch.randint(0, 10, (2500,), generator=g)
+    whole = evaluate(model, x, y)
+    part = evaluate_live(model, x, y, idx, sub)
+    assert not bool(whole[2][2]) and not bool(whole[2][3])  # the diverged members' logits are not finite
+    for w, p in zip(whole, part):
+        assert torch.equal(w[idx], p[idx])
+    dead = torch.tensor([2, 3])
+    assert bool(part[0][dead].isnan().all()) and bool(part[1][dead].isnan().all()) and bool(part[2][dead].all())
+
+
 def test_evaluation_in_row_blocks_gives_the_same_bits():
     """evaluate() runs each chunk's forward pass in blocks of rows on the CPU: the logits, hence
     the losses and errors, must be the same bits as one forward pass per chunk."""

@@ -306,6 +306,15 @@ class LiveStep:
         if self.sub is not None:
             self.model.put_subset(self.idx, self.sub)
 
+    def live_stack(self) -> tuple[torch.Tensor | None, StackedMLP]:
+        """``(idx, stack)``: the stack the updates train and its members' indices in the whole
+        stack, ``(None, model)`` while the whole stack trains. Evaluation reads it to leave the
+        diverged members out (their rows are NaN whatever their logits are); a stack of one member
+        is not used, since on several threads a lone member's GEMMs can take other bits."""
+        if self.sub is None or self.sub.k < 2:
+            return None, self.model
+        return self.idx, self.sub
+
     def _split(self) -> None:
         """Train the live members only from now on (none of them, or all: the whole stack)."""
         self.sync()
@@ -392,6 +401,24 @@ def evaluate(model: StackedMLP, x: torch.Tensor, y: torch.Tensor, chunk: int = 2
         finite &= torch.isfinite(logits).all(-1).all(-1)
     n = len(y)
     return loss / n, wrong / n, finite
+
+
+def evaluate_live(model: StackedMLP, x: torch.Tensor, y: torch.Tensor, idx: torch.Tensor | None,
+                  live: StackedMLP) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """:func:`evaluate` of ``model``'s members ``idx`` through ``live`` (``model.subset(idx)`` with
+    the current weights, :meth:`LiveStep.live_stack`): the same values for those members, NaN loss
+    and error and ``finite`` True for the others (diverged members, whose rows the trainer writes as
+    NaN). Each member's logits are its own slice of the batched products, so the bits do not depend
+    on which members are evaluated with it (tests/test_train.py). ``idx`` None: all of ``model``."""
+    if idx is None:
+        return evaluate(model, x, y)
+    part = evaluate(live, x, y)
+    loss = torch.full((model.k,), float("nan"), dtype=part[0].dtype, device=x.device)
+    wrong = torch.full_like(loss, float("nan"))
+    finite = torch.ones(model.k, dtype=torch.bool, device=x.device)
+    for full, p in zip((loss, wrong, finite), part):
+        full[idx] = p
+    return loss, wrong, finite
 
 
 # --------------------------------------------------------------------------------------------
@@ -522,9 +549,11 @@ class Run:
         def do_eval(step: int):
             nonlocal loss_n
             out = {}
+            # diverged members are left out on the CPU (their rows are NaN): the stack the updates train
+            idx, live = update.live_stack() if isinstance(update, LiveStep) else (None, model)
             for split in ("valid", "test"):
                 x, y = ds.split(split)
-                out[split] = evaluate(model, x, y)
+                out[split] = evaluate_live(model, x, y, idx, live)
             # a member whose evaluation is not finite has diverged too
             newly = alive & ~(out["valid"][2] & out["test"][2])
             alive.logical_and_(~newly)
