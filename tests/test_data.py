@@ -23,6 +23,7 @@ def mnist():
 def test_split_sizes_checksum_and_labels(mnist):
     assert data.sha256(DATA / data.MNIST_PICKLE) == MNIST_SHA256
     assert (len(mnist.train_y), len(mnist.valid_y), len(mnist.test_y)) == (50_000, 10_000, 10_000)
+    assert data.MNIST_SPLIT == (50_000, 10_000, 10_000)  # what `make data` reports without loading
     assert mnist.n_in == 784 and mnist.n_classes == 10
     for split in ("train", "valid", "test"):
         x, y = mnist.split(split)
