@@ -32,6 +32,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,10 +85,12 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
 
-def preflight(todo: list[str], profile: str, results_dir: str, overrides: list[str]) -> tuple[str | None, dict]:
+def preflight(todo: list[str], profile: str, results_dir: str, overrides: list[str],
+              first_ok: Callable[[], object] | None = None) -> tuple[str | None, dict]:
     """Compose every experiment with the overrides and run glorot.train's checks (keys, values, data,
     device, the results folder) before anything trains: (the one-line refusal, {}), or (None, the
-    composed config of each experiment, which :func:`planned_updates` reuses)."""
+    composed config of each experiment, which :func:`planned_updates` reuses). ``first_ok`` is
+    called once the first experiment has passed (a bad override is refused before it is called)."""
     from hydra import compose, initialize_config_dir  # noqa: PLC0415
 
     from glorot import config as C  # noqa: PLC0415
@@ -106,6 +109,8 @@ def preflight(todo: list[str], profile: str, results_dir: str, overrides: list[s
                 C.check_data(cfg)
                 C.check_names(cfg)
                 C.check_device(cfg)
+                if first_ok is not None and len(cfgs) == 1:
+                    first_ok()
         C.check_output(Path(results_dir) / "runs" / profile, 1 << 20)
     except Exception as e:  # noqa: BLE001
         line = explain(e)
@@ -173,16 +178,59 @@ def _worker_run(exp: str, args: list[str]) -> tuple[str, int, float]:
     return exp, rc, time.perf_counter() - t0
 
 
-def run_parallel(pending: list[str], jobs: int, a, hook, started, finished) -> bool:
-    """Train ``pending`` on ``jobs`` worker processes (each with its share of the cores: glorot.threads;
-    the numbers do not depend on the thread count), in order, the next one as a worker frees up."""
-    import multiprocessing as mp  # noqa: PLC0415
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait  # noqa: PLC0415
+def _worker_warm() -> int:
+    """A worker's first task: import what :func:`train_in_process` runs (torch, Hydra, glorot.train)."""
+    import glorot.train  # noqa: F401, PLC0415
+    from hydra._internal.utils import _run_hydra  # noqa: F401, PLC0415
+
+    return os.getpid()
+
+
+class Workers:
+    """``jobs`` worker processes for :func:`run_parallel`, started at once: a fresh interpreter each
+    (spawn: the thread policy is set before torch loads), told their share of the cores
+    (``GLOROT_PARALLEL_JOBS`` in their environment only: glorot.threads), each importing torch,
+    Hydra and glorot.train as its first task. ``main`` starts them before the pre-run checks, so
+    those imports (2-3 s) run while this process composes the experiments' configs."""
+
+    def __init__(self, jobs: int):
+        import multiprocessing as mp  # noqa: PLC0415
+        from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+
+        ctx = mp.get_context("spawn")
+        self.jobs = jobs
+        self.queue = ctx.Queue()
+        self.ex = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init, initargs=(self.queue,))
+        before = os.environ.get("GLOROT_PARALLEL_JOBS")
+        os.environ["GLOROT_PARALLEL_JOBS"] = str(jobs)  # each worker takes cores // jobs threads
+        try:
+            for _ in range(jobs):  # each submit to a pool with no idle worker spawns one
+                self.ex.submit(_worker_warm)
+        finally:
+            if before is None:
+                del os.environ["GLOROT_PARALLEL_JOBS"]
+            else:
+                os.environ["GLOROT_PARALLEL_JOBS"] = before
+
+    def close(self) -> None:
+        """Stop the workers, at once: those still importing (a refusal, or nothing left to train)
+        would otherwise hold up the exit or take cores from the plot stage for seconds."""
+        procs = list((getattr(self.ex, "_processes", None) or {}).values())
+        self.ex.shutdown(wait=False, cancel_futures=True)
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+        for proc in procs:
+            proc.join()
+
+
+def run_parallel(pending: list[str], workers: Workers, a, hook, started, finished) -> bool:
+    """Train ``pending`` on ``workers`` (each with its share of the cores: glorot.threads; the
+    numbers do not depend on the thread count), in order, the next one as a worker frees up."""
+    from concurrent.futures import FIRST_COMPLETED, wait  # noqa: PLC0415
     from queue import Empty  # noqa: PLC0415
 
-    os.environ["GLOROT_PARALLEL_JOBS"] = str(jobs)  # inherited: each worker takes cores // jobs threads
-    ctx = mp.get_context("spawn")  # a fresh interpreter: the wait policy is set before torch loads
-    queue = ctx.Queue()
+    queue, ex = workers.queue, workers.ex
     current: dict[int, str] = {}
 
     def drain(timeout: float) -> None:
@@ -199,7 +247,7 @@ def run_parallel(pending: list[str], jobs: int, a, hook, started, finished) -> b
             return
 
     ok = True
-    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init, initargs=(queue,)) as ex:
+    try:
         futs = {ex.submit(_worker_run, exp, _train_argv(exp, a.profile, a.results_dir, a.overrides))
                 for exp in pending}
         while futs:
@@ -215,6 +263,8 @@ def run_parallel(pending: list[str], jobs: int, a, hook, started, finished) -> b
                     f.cancel()
                 wait(futs)
                 break
+    finally:
+        ex.shutdown(wait=True)
     return ok
 
 
@@ -363,7 +413,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --jobs {a.jobs}: must be at least 1", file=sys.stderr)
         return 2
     a.jobs = a.jobs or default_jobs(a.overrides)
-    refusal, cfgs = preflight(todo, a.profile, a.results_dir, a.overrides)
+    pool: list[Workers] = []
+    try:
+        return _main(a, todo, pool)
+    finally:
+        for workers in pool:
+            workers.close()
+
+
+def _main(a, todo: list[str], pool: list[Workers]) -> int:
+    def start_workers() -> None:
+        # the workers import torch while the checks compose the other experiments
+        if a.jobs > 1 and len(todo) > 1 and not (a.plan or a.subprocess):
+            pool.append(Workers(min(a.jobs, len(todo))))
+
+    refusal, cfgs = preflight(todo, a.profile, a.results_dir, a.overrides, start_workers)
     if refusal:
         print(f"error: {refusal}", file=sys.stderr)
         return 2
@@ -437,8 +501,13 @@ def main(argv: list[str] | None = None) -> int:
         return True
 
     jobs = 1 if a.subprocess else min(a.jobs, max(1, len(pending)))
+    if pool and pool[-1].jobs != jobs:  # runs already complete left fewer to train
+        pool[-1].close()
+        pool.pop()
+    if jobs > 1 and not pool:
+        pool.append(Workers(jobs))
     if jobs > 1:
-        ok = run_parallel(longest_first(pending, planned, summaries(out), a.profile), jobs, a, hook,
+        ok = run_parallel(longest_first(pending, planned, summaries(out), a.profile), pool[-1], a, hook,
                           started, finished)
     else:
         ok = True
@@ -494,11 +563,13 @@ def write_summary(out: Path, rows: list[dict], plot_s: float | None, total: floa
     from glorot.trainer import cpu_model  # noqa: PLC0415
 
     table = summary_table(rows, plot_s, total)
+    workers = not a.subprocess and a.jobs > 1  # the workers' environment (Workers), not this process's
+    env = {**os.environ, "GLOROT_PARALLEL_JOBS": str(a.jobs)} if workers else os.environ
     print("time per phase (seconds; skipped runs show their earlier run's phases):")
     print(table)
     info = {"profile": a.profile, "mode": "subprocess" if a.subprocess else
             ("in-process" if a.jobs == 1 else f"{a.jobs} worker processes"),
-            "cpu": cpu_model(), "threads": threads.wanted_threads(), "cores": threads.available_cores(),
+            "cpu": cpu_model(), "threads": threads.wanted_threads(env), "cores": threads.available_cores(),
             "thread_policy": threads.policy(), "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
             "gomp_spincount": os.environ.get("GOMP_SPINCOUNT"),
             "total_s": round(total, 3), "plot_s": None if plot_s is None else round(plot_s, 3),

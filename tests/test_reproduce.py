@@ -4,6 +4,7 @@ results. Numbers at the smoke profile mean nothing; only the plumbing is checked
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -52,6 +53,10 @@ def test_every_experiment_ran_and_every_file_exists(smoke):
     html = (out / "index.html").read_text()
     for spec in FIGURES:
         assert f"figures/{spec.stem}.png" in html
+    # the summary states the thread count the runs trained with (the workers', not this process's)
+    info = json.loads((out / "reproduce_summary.json").read_text())
+    used = {json.loads((base / "runs" / "smoke" / e / "run.json").read_text())["threads"] for e in EXPERIMENTS}
+    assert used == {info["threads"]}, (info["mode"], used)
 
 
 def test_depth30_is_one_verdict_and_a_context_row_per_activation(smoke):
@@ -131,3 +136,26 @@ def test_bench_floor_reads_every_run_of_a_profile(smoke, tmp_path):
     assert rows["init_tanh"]["svd_s"] > 0 and rows["init_tanh"]["train_gemm_s"] == 0
     assert d["floor_wall_s"] == sum(e["train_gemm_s"] + e["eval_gemm_s"] + e["svd_s"] for e in rows.values()) / 2
     assert d["max_ratio"] == 100 / d["floor_wall_s"]
+
+
+def test_workers_are_told_their_share_and_stop_at_once():
+    """reproduce.py starts its workers during the pre-run checks: they must see GLOROT_PARALLEL_JOBS
+    (one thread each on 2 cores) while this process's environment stays as it was (the plot stage
+    inherits it), and close() must stop workers that are still importing (a refusal, or nothing left
+    to train) instead of leaving them to finish."""
+    from reproduce import Workers
+
+    before = os.environ.get("GLOROT_PARALLEL_JOBS")
+    workers = Workers(2)
+    try:
+        assert os.environ.get("GLOROT_PARALLEL_JOBS") == before
+        procs = list(workers.ex._processes.values())
+        assert len(procs) == 2  # both spawned at once, before any training is submitted
+        assert workers.ex.submit(os.getenv, "GLOROT_PARALLEL_JOBS").result(timeout=300) == "2"
+    finally:
+        workers.close()
+    assert not any(p.is_alive() for p in procs)
+    early = Workers(2)
+    procs = list(early.ex._processes.values())
+    early.close()  # at once, while they import torch
+    assert not any(p.is_alive() for p in procs)
