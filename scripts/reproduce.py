@@ -12,10 +12,13 @@ skipped, and an interrupted one resumes from its last checkpoint. Figures, Table
 the gallery go to --out (default: results/, or results/smoke/ for smoke).
 Training never plots and plotting never trains: the two stages talk only through the run folders.
 
-Every experiment trains in this one Python process (Hydra composes each one exactly as
-``python -m glorot.train experiment=X profile=P`` would, with the same run folder, ``.hydra/`` files,
-``train.log`` and resume), so the interpreter, torch and MNIST are loaded once; ``--subprocess``
-starts one ``python -m glorot.train`` per experiment instead. The output is one line per experiment
+Experiments train in ``--jobs`` worker processes (default: 2 on a CPU with 2+ cores, each with its
+share of the cores; they start, and import torch, while this process checks the other experiments'
+configs), longest first, each worker one experiment after another; with ``--jobs 1`` in this process.
+Either way Hydra composes each one exactly as ``python -m glorot.train experiment=X profile=P``
+would, with the same run folder, ``.hydra/`` files, ``train.log`` and resume, so the interpreter,
+torch and MNIST are loaded once per process; ``--subprocess`` starts one ``python -m glorot.train``
+per experiment instead. The output is one line per experiment
 as it starts and ends and one bar over the whole suite (member-updates done of those planned by
 ``glorot.plan``, with the time left). At the end, the time of each phase of each experiment (start-up,
 data, init, train, batches, evaluate, record, jacobian, checkpoint, write; from each run.json's
