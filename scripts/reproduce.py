@@ -161,12 +161,29 @@ def train_in_process(args: list[str]) -> int:
 
 # -- parallel workers (--jobs N): each is one process that trains experiment after experiment ----
 _QUEUE = None
+_INTERRUPTED = False  # this worker got an interrupt (Ctrl-C reaches every process of the group)
+_RUNNING = False  # this worker is running an experiment
+
+
+def _interrupt(signum, frame) -> None:
+    """SIGINT in a worker: the running experiment stops as on Ctrl-C (its last checkpoint is whole);
+    an idle worker only remembers it, and exits when the parent shuts the pool down."""
+    global _INTERRUPTED
+    _INTERRUPTED = True
+    if _RUNNING:
+        raise KeyboardInterrupt
 
 
 def _worker_init(queue) -> None:
-    """In a worker process: report member-updates and starts to the parent through ``queue``."""
+    """In a worker process: report member-updates and starts to the parent through ``queue``, and
+    remember an interrupt, after which the worker starts no experiment (the pool hands each worker
+    its next one ahead of time, before the parent can cancel it)."""
     global _QUEUE
     _QUEUE = queue
+    import signal  # noqa: PLC0415
+
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _interrupt)
     import glorot.trainer as trainer  # noqa: PLC0415
 
     trainer.progress_hook = lambda n: _QUEUE.put(("updates", os.getpid(), n))
@@ -174,9 +191,16 @@ def _worker_init(queue) -> None:
 
 
 def _worker_run(exp: str, args: list[str]) -> tuple[str, int, float]:
+    global _RUNNING
+    if _INTERRUPTED:
+        return exp, 130, 0.0
     _QUEUE.put(("start", os.getpid(), exp))
     t0 = time.perf_counter()
-    rc = train_in_process(args)
+    _RUNNING = True
+    try:
+        rc = train_in_process(args)
+    finally:
+        _RUNNING = False
     _QUEUE.put(("end", os.getpid(), exp))
     return exp, rc, time.perf_counter() - t0
 
@@ -215,11 +239,16 @@ class Workers:
             else:
                 os.environ["GLOROT_PARALLEL_JOBS"] = before
 
-    def close(self) -> None:
-        """Stop the workers, at once: those still importing (a refusal, or nothing left to train)
-        would otherwise hold up the exit or take cores from the plot stage for seconds."""
+    def close(self, grace: float = 0.0) -> None:
+        """Stop the workers: experiments not started are cancelled; a worker still busy after
+        ``grace`` seconds is terminated (at once for workers still importing: a refusal, or nothing
+        left to train; after an interrupt, time for the runs that got it too to say where they stopped).
+        A run stopped mid-way resumes from its last checkpoint, as after any interrupt."""
         procs = list((getattr(self.ex, "_processes", None) or {}).values())
         self.ex.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + grace
+        for proc in procs:
+            proc.join(max(0.0, deadline - time.monotonic()))
         for proc in procs:
             if proc.is_alive():
                 proc.terminate()
@@ -250,24 +279,22 @@ def run_parallel(pending: list[str], workers: Workers, a, hook, started, finishe
             return
 
     ok = True
-    try:
-        futs = {ex.submit(_worker_run, exp, _train_argv(exp, a.profile, a.results_dir, a.overrides))
-                for exp in pending}
-        while futs:
-            done_now, futs = wait(futs, timeout=0.2, return_when=FIRST_COMPLETED)
+    futs = {ex.submit(_worker_run, exp, _train_argv(exp, a.profile, a.results_dir, a.overrides))
+            for exp in pending}
+    while futs:  # an interrupt leaves the workers to Workers.close (no experiment starts after it)
+        done_now, futs = wait(futs, timeout=0.2, return_when=FIRST_COMPLETED)
+        drain(0.05)
+        for f in done_now:
+            exp, rc, wall = f.result()
             drain(0.05)
-            for f in done_now:
-                exp, rc, wall = f.result()
-                drain(0.05)
-                if not finished(exp, rc, wall):
-                    ok = False
-            if not ok:
-                for f in futs:
-                    f.cancel()
-                wait(futs)
-                break
-    finally:
-        ex.shutdown(wait=True)
+            if not finished(exp, rc, wall):
+                ok = False
+        if not ok:
+            for f in futs:
+                f.cancel()
+            wait(futs)
+            break
+    ex.shutdown(wait=True)
     return ok
 
 
@@ -417,11 +444,19 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     a.jobs = a.jobs or default_jobs(a.overrides)
     pool: list[Workers] = []
+    interrupted = False
     try:
         return _main(a, todo, pool)
+    except KeyboardInterrupt:
+        interrupted = True
+        return 130
     finally:
         for workers in pool:
-            workers.close()
+            workers.close(grace=5.0 if interrupted else 0.0)
+        if interrupted:
+            print("\ninterrupted (no experiment starts after an interrupt); run the same command to go on: "
+                  "finished runs are skipped, an interrupted one resumes from its last checkpoint",
+                  file=sys.stderr)
 
 
 def _main(a, todo: list[str], pool: list[Workers]) -> int:

@@ -159,3 +159,30 @@ def test_workers_are_told_their_share_and_stop_at_once():
     procs = list(early.ex._processes.values())
     early.close()  # at once, while they import torch
     assert not any(p.is_alive() for p in procs)
+
+
+def test_an_interrupt_stops_the_suite_in_one_line(tmp_path):
+    """Ctrl-C (SIGINT to the process group) while the workers train: the runs in progress stop,
+    no experiment starts after it (the pool hands each worker its next one ahead of time; before,
+    the workers trained every remaining experiment), and reproduce.py ends with exit 130 and one
+    line that says how to go on, without a traceback."""
+    import signal
+
+    cmd = [sys.executable, "scripts/reproduce.py", "--profile", "smoke", "--results-dir", str(tmp_path),
+           "--out", str(tmp_path / "out"), "--skip-plots"]
+    p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    lines = []
+    for line in p.stdout:  # the first experiment has started: interrupt
+        lines.append(line)
+        if ": training " in line:
+            os.killpg(p.pid, signal.SIGINT)
+            break
+    lines += p.stdout.readlines()
+    assert p.wait(timeout=120) == 130, "".join(lines[-30:])
+    out = "".join(lines)
+    assert "Traceback" not in out, out[-3000:]
+    assert lines[-1].startswith("interrupted") and "run the same command" in lines[-1]
+    runs = tmp_path / "runs" / "smoke"
+    started = [d for d in runs.iterdir() if (d / "train.log").exists()] if runs.exists() else []
+    assert len(started) <= 3, [d.name for d in started]  # of 13: the running ones and one handed out
