@@ -244,16 +244,20 @@ class Workers:
         ``grace`` seconds is terminated (at once for workers still importing: a refusal, or nothing
         left to train; after an interrupt, time for the runs that got it too to say where they stopped).
         A run stopped mid-way resumes from its last checkpoint, as after any interrupt."""
+        from multiprocessing.connection import wait  # noqa: PLC0415
+
         procs = list((getattr(self.ex, "_processes", None) or {}).values())
         self.ex.shutdown(wait=False, cancel_futures=True)
-        deadline = time.monotonic() + grace
+        # a process's sentinel is ready once it has ended; is_alive() and join() are not to be
+        # trusted here, since the pool's own thread may reap the same processes concurrently
+        wait([p.sentinel for p in procs], timeout=grace)
         for proc in procs:
-            proc.join(max(0.0, deadline - time.monotonic()))
-        for proc in procs:
-            if proc.is_alive():
+            if not wait([proc.sentinel], timeout=0):
                 proc.terminate()
-        for proc in procs:
-            proc.join()
+        left = [p.sentinel for p in procs]
+        while left:
+            ready = wait(left)
+            left = [x for x in left if x not in ready]
 
 
 def run_parallel(pending: list[str], workers: Workers, a, hook, started, finished) -> bool:

@@ -143,7 +143,12 @@ def test_workers_are_told_their_share_and_stop_at_once():
     (one thread each on 2 cores) while this process's environment stays as it was (the plot stage
     inherits it), and close() must stop workers that are still importing (a refusal, or nothing left
     to train) instead of leaving them to finish."""
+    from multiprocessing.connection import wait
+
     from reproduce import Workers
+
+    def ended(procs):  # the sentinel, not is_alive(): the pool's thread reaps them too
+        return all(wait([p.sentinel], timeout=0) for p in procs)
 
     before = os.environ.get("GLOROT_PARALLEL_JOBS")
     workers = Workers(2)
@@ -154,11 +159,11 @@ def test_workers_are_told_their_share_and_stop_at_once():
         assert workers.ex.submit(os.getenv, "GLOROT_PARALLEL_JOBS").result(timeout=300) == "2"
     finally:
         workers.close()
-    assert not any(p.is_alive() for p in procs)
+    assert ended(procs)
     early = Workers(2)
     procs = list(early.ex._processes.values())
     early.close()  # at once, while they import torch
-    assert not any(p.is_alive() for p in procs)
+    assert ended(procs)
 
 
 def test_an_interrupt_stops_the_suite_in_one_line(tmp_path):
