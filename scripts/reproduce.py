@@ -589,7 +589,7 @@ def _main(a, todo: list[str], pool: list[Workers]) -> int:
         plot_s = time.perf_counter() - t0
     total = time.perf_counter() - t_all
     name = "reproduce_summary" if set(todo) >= set(EXPERIMENTS) else "reproduce_summary_partial"
-    write_summary(out, rows, plot_s, total, a, name)
+    write_summary(out, rows, plot_s, total, a, name, jobs)
     trained = [r for r in rows if r["status"] == "trained"]
     print(f"reproduce ({a.profile}) finished in {_fmt_s(total)}; trained: "
           + (", ".join(f"{r['experiment']} {r['wall_s']:.0f} s" for r in trained) or "nothing (all complete)"))
@@ -599,18 +599,20 @@ def _main(a, todo: list[str], pool: list[Workers]) -> int:
 
 
 def write_summary(out: Path, rows: list[dict], plot_s: float | None, total: float, a,
-                  name: str = "reproduce_summary") -> None:
-    """Print the phase table and write it to ``out``/``name``.{json,md}."""
+                  name: str = "reproduce_summary", jobs: int | None = None) -> None:
+    """Print the phase table and write it to ``out``/``name``.{json,md}. ``jobs``: the worker
+    processes that trained (``a.jobs``, or fewer where fewer runs were left to train)."""
+    jobs = a.jobs if jobs is None else jobs
     from glorot.files import write_text  # noqa: PLC0415
     from glorot.trainer import cpu_model  # noqa: PLC0415
 
     table = summary_table(rows, plot_s, total)
-    workers = not a.subprocess and a.jobs > 1  # the workers' environment (Workers), not this process's
-    env = {**os.environ, "GLOROT_PARALLEL_JOBS": str(a.jobs)} if workers else os.environ
+    workers = not a.subprocess and jobs > 1  # the workers' environment (Workers), not this process's
+    env = {**os.environ, "GLOROT_PARALLEL_JOBS": str(jobs)} if workers else os.environ
     print("time per phase (seconds; skipped runs show their earlier run's phases):")
     print(table)
     info = {"profile": a.profile, "mode": "subprocess" if a.subprocess else
-            ("in-process" if a.jobs == 1 else f"{a.jobs} worker processes"),
+            ("in-process" if jobs == 1 else f"{jobs} worker processes"),
             "cpu": cpu_model(), "threads": threads.wanted_threads(env), "cores": threads.available_cores(),
             "thread_policy": threads.policy(), "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
             "gomp_spincount": os.environ.get("GOMP_SPINCOUNT"),

@@ -115,6 +115,7 @@ def test_a_partial_run_keeps_the_whole_suites_summary(smoke):
     assert (out / "reproduce_summary.json").read_text() == full
     part = json.loads((out / "reproduce_summary_partial.json").read_text())
     assert [e["experiment"] for e in part["experiments"]] == ["pitfall_linear"]
+    assert part["mode"] == "in-process"  # complete already: no worker was needed, whatever --jobs was
     assert part["cpu"] and f"of {part['cpu']}," in (out / "reproduce_summary_partial.md").read_text()
     assert "pitfall_linear" in (out / "reproduce_summary_partial.md").read_text().splitlines()[0]
     assert "reproduce_summary_partial.md" in r.stdout
