@@ -521,7 +521,8 @@ def _main(a, todo: list[str], pool: list[Workers]) -> int:
     t_train = time.perf_counter()
 
     def started(exp: str) -> None:
-        bar.write(f"{tags[exp]}: training {planned[exp]:,} member-updates -> {runs / exp}")
+        what = f"training {planned[exp]:,} member-updates" if planned[exp] else "recording at initialization (no updates)"
+        bar.write(f"{tags[exp]}: {what} -> {runs / exp}")
 
     def finished(exp: str, rc: int, wall: float) -> bool:
         args = _train_argv(exp, a.profile, a.results_dir, a.overrides)
