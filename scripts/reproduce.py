@@ -217,8 +217,8 @@ class Workers:
     """``jobs`` worker processes for :func:`run_parallel`, started at once: a fresh interpreter each
     (spawn: the thread policy is set before torch loads), told their share of the cores
     (``GLOROT_PARALLEL_JOBS`` in their environment only: glorot.threads), each importing torch,
-    Hydra and glorot.train as its first task. ``main`` starts them before the pre-run checks, so
-    those imports (2-3 s) run while this process composes the experiments' configs."""
+    Hydra and glorot.train as its first task. ``main`` starts them once the first experiment has
+    passed the pre-run checks, so those imports (2-3 s) run while this process composes the others."""
 
     def __init__(self, jobs: int):
         import multiprocessing as mp  # noqa: PLC0415
