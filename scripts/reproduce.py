@@ -302,6 +302,17 @@ def run_parallel(pending: list[str], workers: Workers, a, hook, started, finishe
     return ok
 
 
+def walls_in(summary: dict) -> dict[str, float]:
+    """Wall seconds per experiment in one summary: a trained run's own, a skipped run's earlier one
+    (``earlier_wall_s``: a run of the suite that skips everything keeps what the next needs)."""
+    walls = {}
+    for r in summary["experiments"]:
+        w = r.get("wall_s") if r.get("status") == "trained" else r.get("earlier_wall_s")
+        if w:
+            walls[r["experiment"]] = float(w)
+    return walls
+
+
 def previous_walls(pending: list[str], summary: Path | list[Path], profile: str | None = None) -> dict[str, float]:
     """Wall seconds of each of ``pending`` in the first of ``summary`` (``reproduce_summary.json``
     files: the output folder's, then the repository's committed one) that has them all and was
@@ -311,8 +322,7 @@ def previous_walls(pending: list[str], summary: Path | list[Path], profile: str 
             d = json.loads(path.read_text())
             if profile is not None and d.get("profile") not in (None, profile):
                 continue
-            prev = {r["experiment"]: float(r["wall_s"]) for r in d["experiments"]
-                    if r.get("wall_s") and r.get("status") == "trained"}
+            prev = walls_in(d)
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
         if all(e in prev for e in pending):
@@ -514,6 +524,7 @@ def _main(a, todo: list[str], pool: list[Workers]) -> int:
         if complete[exp]:
             bar.write(f"{tags[exp]}: complete, skipped ({runs / exp})")
             rows[exp] = {"experiment": exp, "status": "skipped", "wall_s": None,
+                         "earlier_wall_s": previous_walls([exp], summaries(out), a.profile).get(exp),
                          "member_updates": planned[exp], "phases": run_phases(runs / exp, None)}
         else:
             pending.append(exp)

@@ -33,6 +33,8 @@ def smoke(tmp_path_factory):
            "--out", str(out)]
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    # as this run wrote it (test_second_call_skips_finished_runs writes the summary again)
+    (base / "first_summary.json").write_text((out / "reproduce_summary.json").read_text())
     return base, out, r
 
 
@@ -54,7 +56,7 @@ def test_every_experiment_ran_and_every_file_exists(smoke):
     for spec in FIGURES:
         assert f"figures/{spec.stem}.png" in html
     # the summary states the thread count the runs trained with (the workers', not this process's)
-    info = json.loads((out / "reproduce_summary.json").read_text())
+    info = json.loads((base / "first_summary.json").read_text())
     used = {json.loads((base / "runs" / "smoke" / e / "run.json").read_text())["threads"] for e in EXPERIMENTS}
     assert used == {info["threads"]}, (info["mode"], used)
 
@@ -73,12 +75,22 @@ def test_depth30_is_one_verdict_and_a_context_row_per_activation(smoke):
 
 
 def test_second_call_skips_finished_runs(smoke):
+    """A second call skips every run, and its summary keeps each run's earlier wall time, which the
+    next run's order and time-left estimate read (it used to write the summary without them)."""
+    from reproduce import previous_walls
+
     base, out, _ = smoke
+    summary = out / "reproduce_summary.json"
+    first = previous_walls(EXPERIMENTS, summary, "smoke")
+    assert set(first) == set(EXPERIMENTS)
     r = subprocess.run([sys.executable, "scripts/reproduce.py", "--profile", "smoke", "--results-dir",
                         str(base), "--out", str(out), "--skip-plots"], cwd=ROOT, capture_output=True,
                        text=True, timeout=300)
     assert r.returncode == 0
     assert r.stdout.count("complete, skipped") == len(EXPERIMENTS)
+    rows = json.loads(summary.read_text())["experiments"]
+    assert {e["status"] for e in rows} == {"skipped"} and all(e["wall_s"] is None for e in rows)
+    assert previous_walls(EXPERIMENTS, summary, "smoke") == first
 
 
 def test_unknown_experiment_is_refused(tmp_path):
