@@ -620,7 +620,7 @@ def write_summary(out: Path, rows: list[dict], plot_s: float | None, total: floa
 
     table = summary_table(rows, plot_s, total)
     workers = not a.subprocess and jobs > 1  # the workers' environment (Workers), not this process's
-    env = {**os.environ, "GLOROT_PARALLEL_JOBS": str(jobs)} if workers else os.environ
+    env = threads.job_env(jobs) if workers else os.environ
     print("time per phase (seconds; skipped runs show their earlier run's phases):")
     print(table)
     info = {"profile": a.profile, "mode": "subprocess" if a.subprocess else
