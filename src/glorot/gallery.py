@@ -167,7 +167,7 @@ def write(out, data, verdicts: pd.DataFrame, table1: pd.DataFrame | None, writte
         sections.append("".join(body))
         ours = "; ".join(f"{r.value} (paper: {r.paper})" if r.value else r.measure for r in v.itertuples())
         img = (f"![{c.id}]({os.path.relpath(out / 'figures' / (c.stem + '.png'))})" if c.id in written else
-               ("[table1.md](table1.md)" if c.id == "table1" else "missing"))
+               (f"[table1.md]({os.path.relpath(out / 'table1.md')})" if c.id == "table1" else "missing"))
         md.append(f"| {c.title} | {word} | {where} | {ours.replace('|', '/') or 'n/a'} | "
                   f"`{' && '.join(cmds)}` | {img} |")
     overview.append("</table>")
