@@ -30,6 +30,8 @@ whole suite's summary (which also gives the next run's time-left estimate) is ke
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -159,6 +161,70 @@ def train_in_process(args: list[str]) -> int:
         GlobalHydra.instance().clear()
 
 
+class Lines(io.TextIOBase):
+    """A text stream that hands each complete line to ``emit(line)`` (without its newline). While
+    ``make reproduce`` shows its bar on a terminal it stands in for each worker's stdout and stderr
+    (``emit`` sends the line to the parent) and for the parent's own stdout during an in-process
+    run, so that the runs' log lines (Hydra's console handler, warnings, a traceback) are printed
+    above the bar by ``tqdm.write`` instead of onto the bar's line."""
+
+    def __init__(self, emit: Callable[[str], None]):
+        super().__init__()
+        self.emit = emit
+        self.buf = ""
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:  # no bar of its own under the parent's
+        return False
+
+    @property
+    def encoding(self) -> str:
+        return "utf-8"
+
+    def write(self, s: str) -> int:
+        self.buf += s
+        *whole, self.buf = self.buf.split("\n")
+        for line in whole:
+            self.emit(line)
+        return len(s)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        if self.buf:
+            self.emit(self.buf)
+            self.buf = ""
+        super().close()
+
+
+@contextlib.contextmanager
+def lines_above(bar):
+    """While ``bar`` is on the terminal, what this process prints on stdout (the in-process runs'
+    log lines) goes above it line by line (``bar.write``). stderr stays as it is: a run's own bar
+    draws there, nested under this one."""
+    if bar.disable:
+        yield
+        return
+    out = sys.stdout
+
+    def emit(line: str) -> None:
+        # tqdm clears the bars before a write to sys.stdout or sys.stderr: the real one, for that
+        was, sys.stdout = sys.stdout, out
+        try:
+            bar.write(line, file=out)
+        finally:
+            sys.stdout = was
+
+    sys.stdout = Lines(emit)
+    try:
+        yield
+    finally:
+        sys.stdout = out
+
+
 # -- parallel workers (--jobs N): each is one process that trains experiment after experiment ----
 _QUEUE = None
 _INTERRUPTED = False  # this worker got an interrupt (Ctrl-C reaches every process of the group)
@@ -174,12 +240,18 @@ def _interrupt(signum, frame) -> None:
         raise KeyboardInterrupt
 
 
-def _worker_init(queue) -> None:
+def _worker_init(queue, relay: bool = False) -> None:
     """In a worker process: report member-updates and starts to the parent through ``queue``, and
     remember an interrupt, after which the worker starts no experiment (the pool hands each worker
-    its next one ahead of time, before the parent can cancel it)."""
+    its next one ahead of time, before the parent can cancel it). ``relay``: the parent shows its
+    bar on a terminal, so this worker's stdout and stderr go to the parent line by line, to be
+    printed above the bar."""
     global _QUEUE
     _QUEUE = queue
+    if relay:
+        pid = os.getpid()
+        sys.stdout = Lines(lambda line: _QUEUE.put(("stdout", pid, line)))
+        sys.stderr = Lines(lambda line: _QUEUE.put(("stderr", pid, line)))
     import signal  # noqa: PLC0415
 
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
@@ -220,14 +292,17 @@ class Workers:
     Hydra and glorot.train as its first task. ``main`` starts them once the first experiment has
     passed the pre-run checks, so those imports (2-3 s) run while this process composes the others."""
 
-    def __init__(self, jobs: int):
+    def __init__(self, jobs: int, relay: bool | None = None):
         import multiprocessing as mp  # noqa: PLC0415
         from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
 
         ctx = mp.get_context("spawn")
         self.jobs = jobs
         self.queue = ctx.Queue()
-        self.ex = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init, initargs=(self.queue,))
+        # the workers' output goes through the parent while its bar is shown (stderr a terminal)
+        self.relay = sys.stderr.isatty() if relay is None else relay
+        self.ex = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init,
+                                      initargs=(self.queue, self.relay))
         before = os.environ.get("GLOROT_PARALLEL_JOBS")
         os.environ["GLOROT_PARALLEL_JOBS"] = str(jobs)  # each worker takes cores // jobs threads
         try:
@@ -259,10 +334,26 @@ class Workers:
             ready = wait(left)
             left = [x for x in left if x not in ready]
 
+    def relayed(self) -> list[tuple[str, str]]:
+        """The (stream, line) pairs the workers relayed that nobody printed yet (what a run said as
+        it stopped, after an interrupt); the queue's other messages are dropped."""
+        from queue import Empty  # noqa: PLC0415
 
-def run_parallel(pending: list[str], workers: Workers, a, hook, started, finished) -> bool:
+        out = []
+        try:
+            while True:
+                kind, _, val = self.queue.get(timeout=0.05)
+                if kind in ("stdout", "stderr"):
+                    out.append((kind, val))
+        except (Empty, OSError, ValueError):
+            return out
+
+
+def run_parallel(pending: list[str], workers: Workers, a, hook, started, finished,
+                 echo: Callable[[str, str], None] | None = None) -> bool:
     """Train ``pending`` on ``workers`` (each with its share of the cores: glorot.threads; the
-    numbers do not depend on the thread count), in order, the next one as a worker frees up."""
+    numbers do not depend on the thread count), in order, the next one as a worker frees up.
+    ``echo(line, stream)`` prints a line a worker relayed ("stdout" or "stderr")."""
     from concurrent.futures import FIRST_COMPLETED, wait  # noqa: PLC0415
     from queue import Empty  # noqa: PLC0415
 
@@ -279,6 +370,11 @@ def run_parallel(pending: list[str], workers: Workers, a, hook, started, finishe
                     started(val)
                 elif kind == "updates" and pid in current:
                     hook(val, current[pid])
+                elif kind in ("stdout", "stderr"):
+                    if echo is None:
+                        print(val, file=sys.stdout if kind == "stdout" else sys.stderr)
+                    else:
+                        echo(val, kind)
         except Empty:
             return
 
@@ -299,6 +395,7 @@ def run_parallel(pending: list[str], workers: Workers, a, hook, started, finishe
             wait(futs)
             break
     ex.shutdown(wait=True)
+    drain(0.05)  # the last lines the workers relayed (the pool is idle: they come at once)
     return ok
 
 
@@ -465,8 +562,14 @@ def main(argv: list[str] | None = None) -> int:
         interrupted = True
         return 130
     finally:
+        said = []
         for workers in pool:
             workers.close(grace=5.0 if interrupted else 0.0)
+            said += workers.relayed()
+        if said:
+            print(file=sys.stderr)  # off the bar's line
+        for kind, line in said:
+            print(line, file=sys.stdout if kind == "stdout" else sys.stderr)
         if interrupted:
             print("\ninterrupted (no experiment starts after an interrupt); run the same command to go on: "
                   "finished runs are skipped, an interrupted one resumes from its last checkpoint",
@@ -561,8 +664,9 @@ def _main(a, todo: list[str], pool: list[Workers]) -> int:
     if jobs > 1 and not pool:
         pool.append(Workers(jobs))
     if jobs > 1:
+        streams = {"stdout": sys.stdout, "stderr": sys.stderr}
         ok = run_parallel(longest_first(pending, planned, summaries(out), a.profile), pool[-1], a, hook,
-                          started, finished)
+                          started, finished, echo=lambda line, kind: bar.write(line, file=streams[kind]))
     else:
         ok = True
         for exp in pending:
@@ -574,7 +678,8 @@ def _main(a, todo: list[str], pool: list[Workers]) -> int:
             else:
                 trainer.progress_hook = lambda n, exp=exp: hook(n, exp)
                 try:
-                    rc = train_in_process(args)
+                    with lines_above(bar):
+                        rc = train_in_process(args)
                 finally:
                     trainer.progress_hook = None
             if not finished(exp, rc, time.perf_counter() - t0):

@@ -204,3 +204,67 @@ def test_an_interrupt_stops_the_suite_in_one_line(tmp_path):
     runs = tmp_path / "runs" / "smoke"
     started = [d for d in runs.iterdir() if (d / "train.log").exists()] if runs.exists() else []
     assert len(started) <= 3, [d.name for d in started]  # of 13: the running ones and one handed out
+
+
+def test_lines_hands_on_whole_lines():
+    from reproduce import Lines
+
+    got = []
+    s = Lines(got.append)
+    s.write("[a] one\n[b] tw")
+    assert got == ["[a] one"]  # a partial line waits for its end
+    s.write("o\n\nthree")
+    assert got == ["[a] one", "[b] two", ""]
+    s.close()
+    assert got[-1] == "three" and not s.isatty()
+
+
+def test_workers_relay_their_output_to_the_parent():
+    """With the parent's bar on a terminal the workers' stdout and stderr come back through the
+    queue, line by line, for the parent to print above its bar; without it they print as before."""
+    from reproduce import Workers
+
+    workers = Workers(2, relay=True)
+    try:
+        workers.ex.submit(print, "from a worker").result(timeout=300)
+        workers.ex.submit(exec, "import sys; print('to stderr', file=sys.stderr)").result(timeout=300)
+        workers.ex.shutdown(wait=True)  # the workers end as after a suite: their queue is flushed
+        said = workers.relayed()
+    finally:
+        workers.close()
+    assert ("stdout", "from a worker") in said and ("stderr", "to stderr") in said, said
+    assert Workers.__init__.__defaults__ == (None,)  # relay follows the terminal unless told
+
+
+@pytest.mark.parametrize("jobs", ["2", pytest.param("1", marks=pytest.mark.slow)])
+def test_log_lines_print_above_the_bar_on_a_terminal(tmp_path, jobs):
+    """On a terminal, the runs' log lines (Hydra's console handler, in the workers and in-process)
+    are printed on lines of their own above the suite's bar: each starts after the bar was cleared
+    (carriage return) or at a new line, never right after the bar's text (before, a worker's line
+    was written onto the end of the bar's line). One job: the in-process runs (a 1-core machine)."""
+    import pty
+    import re
+
+    raw = bytearray()
+
+    def read(fd):
+        data = os.read(fd, 4096)
+        raw.extend(data)
+        return data
+
+    cmd = (f"stty cols 120 rows 40; exec {sys.executable} scripts/reproduce.py --profile smoke --only "
+           f"fig2_sigmoid pitfall_linear --skip-plots --jobs {jobs} --results-dir {tmp_path} "
+           f"--out {tmp_path / 'out'}")
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        status = pty.spawn(["sh", "-c", cmd], read)
+    finally:
+        os.chdir(cwd)
+    text = raw.decode("utf-8", "replace")
+    assert os.waitstatus_to_exitcode(status) == 0, text[-3000:]
+    assert "reproduce smoke:" in text  # the bar was drawn
+    logs = [m.start() for m in re.finditer(r"\[\d{4}-\d\d-\d\d [\d:,]+\]\[glorot\.trainer\]", text)]
+    assert len(logs) >= 4, text[-3000:]  # each run's start and end
+    for i in logs:
+        assert text[i - 1] in "\r\n", repr(text[max(0, i - 120):i + 40])
