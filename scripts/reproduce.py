@@ -545,6 +545,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("overrides", nargs="*", help="extra Hydra overrides for every run (e.g. train.device=cuda)")
     a = p.parse_args(argv)
 
+    if a.only:
+        a.only = [e for item in a.only for e in item.split(",") if e]  # "table1,relu30" as Hydra writes lists
     unknown = [e for e in (a.only or []) if e not in EXPERIMENTS]
     if unknown:
         print(f"error: unknown experiment(s) {unknown}; valid choices: {', '.join(EXPERIMENTS)}", file=sys.stderr)

@@ -1,7 +1,7 @@
 """Every wrong turn a newcomer can take, as a table run through the real entry points (issue 17).
 
 Each row is a real subprocess: ``python -m glorot.train`` (or ``python -m glorot.data`` = ``make
-data``, ``make data``, ``scripts/reproduce.py``) with one bad input, in its own temporary results
+data``, ``make data``, ``scripts/reproduce.py``, ``python -m glorot.plot``) with one bad input, in its own temporary results
 folder that already holds an earlier run. Each must end with exit status 2, exactly one line of
 output starting with ``error:`` that names the bad value, and the results folder exactly as it was
 (no run folder, no ``.hydra/``, no ``train.log``, the earlier run untouched). The test prints
@@ -43,7 +43,7 @@ class Row:
     name: str
     args: list[str]
     expect: list[str]  # substrings of the one error line (the bad value first)
-    tool: str = "train"  # train | data | reproduce | make
+    tool: str = "train"  # train | data | reproduce | make | plot
     base: bool = True  # prepend BASE (train only)
     setup: str | None = None  # name of a setup step (a bad data folder, a read-only results dir, ...)
     env: dict = field(default_factory=dict)
@@ -137,6 +137,7 @@ def rows() -> list[Row]:
         # scripts/reproduce.py's own arguments and its overrides
         Row("reproduce: profile", ["--profile", "huge"], ["huge", "smoke", "quick"], tool="reproduce"),
         Row("reproduce: experiment", ["--only", "fig99"], ["fig99", "table1"], tool="reproduce", slow=True),
+        Row("plot: claim", ["--only", "fig6,fig07"], ["fig6", "fig06", "table1"], tool="plot"),
         Row("reproduce: typo", ["+model.widht=3", "--only", "table1"], ["model.widht", "did you mean model.width?"],
             tool="reproduce"),
         Row("reproduce: repeated seed", ["stack.seeds=[1,1]", "--only", "table1"], ["stack.seeds=[1, 1]", "repeat"],
@@ -237,6 +238,8 @@ def command(row: Row, extra: list[str], results: Path) -> list[str]:
         return [sys.executable, "-m", "glorot.data", *extra, *row.args]
     if row.tool == "make":
         return ["make", "-s", "-o", "setup", "data", f"DATA={extra[0]}", f"BIN={Path(sys.executable).parent}"]
+    if row.tool == "plot":  # the plotting stage on the earlier run, into the results folder
+        return [sys.executable, "-m", "glorot.plot", "--runs", str(results), "--out", str(results / "out"), *row.args]
     # reproduce: overrides go before --only (which takes the rest)
     return [sys.executable, "scripts/reproduce.py", "--profile", "smoke", "--results-dir", str(results),
             "--skip-plots", *extra, *row.args]
@@ -325,7 +328,7 @@ def check_table(table: list[Row], capsys) -> None:
 def test_every_bad_input_is_refused_in_one_line_and_leaves_nothing_behind(capsys):
     table = [r for r in rows() if not r.slow] + environment_rows()
     kinds = {r.tool for r in table}
-    assert len(table) >= 30 and kinds == {"train", "data", "make", "reproduce"}
+    assert len(table) >= 30 and kinds == {"train", "data", "make", "reproduce", "plot"}
     check_table(table, capsys)
 
 

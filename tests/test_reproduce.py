@@ -99,6 +99,18 @@ def test_unknown_experiment_is_refused(tmp_path):
     assert r.returncode == 2 and "fig99" in r.stderr and "init_tanh" in r.stderr
 
 
+def test_only_takes_a_comma_separated_list_too(tmp_path):
+    """``--only a,b`` (as Hydra writes a list) is ``--only a b``; a bad name in it is still refused."""
+    base = [sys.executable, "scripts/reproduce.py", "--profile", "smoke", "--results-dir", str(tmp_path), "--plan"]
+    r = subprocess.run([*base, "--only", "fig2_sigmoid,pitfall_linear"], cwd=ROOT, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    rows = [ln.split()[0] for ln in r.stdout.splitlines() if ln.split()[:1] and ln.split()[0] in EXPERIMENTS]
+    assert rows == ["fig2_sigmoid", "pitfall_linear"], r.stdout
+    r = subprocess.run([*base, "--only", "fig2_sigmoid,fig99"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "['fig99']" in r.stderr
+
+
 def test_notebook_runs_on_smoke_results(smoke):
     base, _, _ = smoke
     nb = nbformat.read(ROOT / "notebooks" / "explore_results.ipynb", as_version=4)

@@ -321,6 +321,16 @@ def main(argv: list[str] | None = None) -> int:
 
         return diagnose_main([str(runs)] + (["--out", a.out] if a.out else []))
     a.out = a.out or "results"
+    if a.only:
+        a.only = [o for item in a.only for o in item.split(",") if o]  # "fig06,fig07" as Hydra writes lists
+        unknown = [o for o in a.only if o != "table1" and not select([o])]
+        if unknown:
+            from glorot import claims  # noqa: PLC0415
+
+            ids = [f.id for f in claims.figures()] + ["table1"]
+            print(f"error: --only {' '.join(unknown)}: no such claim or figure file; valid choices: "
+                  f"{', '.join(ids)} (or part of a figure's file name)", file=sys.stderr)
+            return 2
     if not runs.exists():
         log.warning("no runs at %s: every figure but Fig. 5 will be missing", runs)
     data = load(runs) if runs.exists() else SimpleNamespace(**{k: pd.DataFrame() for k in FRAMES})
