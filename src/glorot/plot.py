@@ -332,7 +332,14 @@ def main(argv: list[str] | None = None) -> int:
                   f"{', '.join(ids)} (or part of a figure's file name)", file=sys.stderr)
             return 2
     if not runs.exists():
-        log.warning("no runs at %s: every figure but Fig. 5 will be missing", runs)
+        # only the claims computed on the fly (Figs. 1 and 5) can be drawn without runs; anything else
+        # would overwrite --out's gallery and verdicts with "missing" (a misspelt --runs did)
+        if not a.only or "table1" in a.only or any(f.experiments for f in select(a.only)):
+            here = sorted(str(d) for d in runs.parent.glob("*") if d.is_dir()) if runs.parent.is_dir() else []
+            print(f"error: --runs {runs}: no such folder" + (f"; folders there: {', '.join(here)}" if here else "")
+                  + " (without runs only the claims computed on the fly can be drawn: --only "
+                  + " ".join(f.id for f in select(None) if not f.experiments) + ")", file=sys.stderr)
+            return 2
     data = load(runs) if runs.exists() else SimpleNamespace(**{k: pd.DataFrame() for k in FRAMES})
     if a.data:
         data = restrict_data(data, a.data)
