@@ -96,6 +96,27 @@ def test_cli_help_and_fallback_loader(tmp_path):
     assert (tmp_path / "o" / "figures" / "fig05_cost_surface.png").exists()
 
 
+def test_drawing_without_the_runs_keeps_the_verdicts_already_there(tmp_path, capsys):
+    """A fresh clone holds the committed verdicts but not the quick runs: `make figures` there
+    replaced them with "missing". Now such a call is refused in one line and writes nothing; the
+    claims that need no runs, or --allow-missing, still draw."""
+    runs, out = tmp_path / "runs", tmp_path / "out"
+    runs.mkdir()
+    out.mkdir()
+    kept = "figure,claim,verdict\nfig03,tanh saturates,reproduced\nfig05,plateaus,inconclusive\n"
+    (out / "verdicts.csv").write_text(kept)
+    args = ["--runs", str(runs), "--out", str(out), "--formats", "png", "-q", "--jobs", "1"]
+    assert plot.main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and "saturation" in err[0] and "fig03" in err[0], err
+    assert sorted(p.name for p in out.iterdir()) == ["verdicts.csv"]
+    assert (out / "verdicts.csv").read_text() == kept
+    assert plot.main([*args, "--only", "fig05"]) == 0  # computed on the fly: nothing to lose
+    assert (out / "figures" / "fig05_cost_surface.png").exists()
+    assert plot.main([*args, "--only", "fig03", "--allow-missing"]) == 0
+    assert "missing" in set(pd.read_csv(out / "verdicts.csv").verdict)
+
+
 def test_table1_lr_selection_spread_and_test():
     t = table1.table1(experiment_frames(DATA, "table1").members)
     by = t.set_index(["activation", "init"])

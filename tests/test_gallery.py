@@ -89,3 +89,22 @@ def test_readme_shows_the_committed_gallery():
     assert mod.synced(readme, "| new |\n") == f"x\n{mod.START}\n| new |\n{mod.END}\ny\n"
     with pytest.raises(ValueError):
         mod.synced("no block", "| new |")
+
+
+def test_redrawing_some_claims_keeps_the_rest_of_the_gallery(tmp_path):
+    """``--only`` (each gallery row's own command) redraws its claims into the gallery that holds
+    the others: the files equal a whole redraw's (before, they held the named claims alone, and
+    the row's command emptied the committed verdicts.csv and gallery of everything else)."""
+    data = make_data(seeds=(0, 1), only=["init_tanh", "table1"])
+    whole, part = tmp_path / "whole", tmp_path / "part"
+    some = ["fig05", "fig07", "fig12", "jacobian", "table1"]
+    plot.make_all(data, whole, only=some, runs_label="fixture", formats=("png",), dpi=40, jobs=1)
+    shutil.copytree(whole, part)
+    for only in (["fig07"], ["table1", "fig05"]):
+        plot.make_all(data, part, only=only, runs_label="fixture", formats=("png",), dpi=40, jobs=1)
+        for name in ("verdicts.csv", "table1.csv", "gallery.md", "index.html"):
+            a = (whole / name).read_text().replace(os.path.relpath(whole), "OUT").replace(str(whole), "OUT")
+            b = (part / name).read_text().replace(os.path.relpath(part), "OUT").replace(str(part), "OUT")
+            assert a == b, (only, name)
+    verdicts = (part / "verdicts.csv").read_text()
+    assert "fig07" in verdicts and "jacobian" in verdicts and "fig12" in verdicts

@@ -98,6 +98,61 @@ def select(only: list[str] | None):
     return [f for f in figs if any(o == f.id or o in f.stem for o in only)]
 
 
+def _with_kept_verdicts(out: Path, v: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
+    """``v`` (the verdicts of claims ``ids``) with the rows of every other claim kept from
+    ``out/verdicts.csv``, in the claims' order."""
+    from glorot import claims, judging  # noqa: PLC0415
+
+    path = out / "verdicts.csv"
+    if not path.exists():
+        return v
+    old = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=str)
+    old = old[~old["figure"].isin(ids)].reindex(columns=judging.COLUMNS)
+    order = {c.id: i for i, c in enumerate(claims.all_claims())}
+    both = pd.concat([old.astype(object), v.astype(object)], ignore_index=True)
+    return both.iloc[both["figure"].map(order).fillna(len(order)).argsort(kind="stable")].reset_index(drop=True)
+
+
+def _kept_captions(out: Path) -> dict[str, str]:
+    """Claim title -> its runs' caption ("profile, budget, device") in ``out/gallery.md``: what the
+    drawing of a claim that --only leaves alone said of its runs."""
+    path = out / "gallery.md"
+    if not path.exists():
+        return {}
+    caps = {}
+    for line in path.read_text().splitlines()[2:]:
+        cells = line.strip().strip("|").split(" | ")
+        if len(cells) >= 3:
+            caps[cells[0].strip()] = cells[2].strip()
+    return caps
+
+
+def lacking_runs(data, only: list[str] | None) -> dict[str, tuple[str, ...]]:
+    """The claims ``only`` selects (Table 1's included) whose experiments have no runs in ``data``:
+    claim id -> its experiments. These would be written as "missing"."""
+    from glorot import claims  # noqa: PLC0415
+
+    m = data.members
+    present = set(m["name"]) if not m.empty and "name" in m.columns else set()
+    ids = {s.id for s in select(only)} | ({"table1"} if not only or "table1" in only else set())
+    return {c.id: c.experiments for c in claims.all_claims()
+            if c.id in ids and c.experiments and not set(c.experiments) <= present}
+
+
+def would_lose(out: Path, lacking: dict[str, tuple[str, ...]]) -> list[str]:
+    """Of ``lacking``, the claims that ``out/verdicts.csv`` already holds a verdict of (not
+    "missing"): drawing without their runs would replace those verdicts, and the gallery's rows,
+    with "missing"."""
+    path = Path(out) / "verdicts.csv"
+    if not lacking or not path.exists():
+        return []
+    try:
+        old = pd.read_csv(path, usecols=["figure", "verdict"])
+    except (ValueError, OSError, pd.errors.ParserError):
+        return []
+    return sorted(set(old.loc[old.verdict != "missing", "figure"]) & set(lacking))
+
+
 def table1_members(data) -> pd.DataFrame:
     """Members of Table 1's experiments, each at the strongest profile that has it (the MNIST column
     may come from GPU records while Shapeset's is still quick)."""
@@ -274,15 +329,30 @@ def make_all(data: SimpleNamespace, out: Path, only: list[str] | None = None, ru
     for r in drawn:
         if r is not None:
             written[r[0]], captions[r[0]] = r[1], r[2]
+    t = None
+    if only:
+        # --only redraws some claims into a gallery that holds the others: their verdicts, figure
+        # files and Table 1 stay as they are (before, the call wrote a gallery of those claims alone)
+        v = _with_kept_verdicts(out, v, ids)
+        kept = _kept_captions(out)
+        for c in claims.figures():
+            png = out / "figures" / f"{c.stem}.png"
+            if c.id not in ids and png.exists():
+                written[c.id] = png
+                if c.title in kept:
+                    captions[c.id] = kept[c.title]
+        if "table1" not in ids and (out / "table1.csv").exists():
+            t = pd.read_csv(out / "table1.csv")
     write_csv(out / "verdicts.csv", v)
-    t1_members = table1_members(data)  # experiments table1 (MNIST) and shapeset_table1
-    t = table1.table1(t1_members) if not t1_members.empty else None
-    if t is not None:
-        t = with_provenance(t, t1_members, data)
-        table1.write(t, out, table1_caption(data))
-    else:
-        log.warning("skipping Table 1: no runs of experiments %s under %s", "/".join(table1.EXPERIMENTS),
-                    runs_label)
+    if not only or "table1" in ids:
+        t1_members = table1_members(data)  # experiments table1 (MNIST) and shapeset_table1
+        t = table1.table1(t1_members) if not t1_members.empty else None
+        if t is not None:
+            t = with_provenance(t, t1_members, data)
+            table1.write(t, out, table1_caption(data))
+        else:
+            log.warning("skipping Table 1: no runs of experiments %s under %s", "/".join(table1.EXPERIMENTS),
+                        runs_label)
     gallery.write(out, data, v, t, written, captions, runs_label, table1_caption(data))
     for verdict, n in v.verdict.value_counts().items():
         log.info("verdicts: %d %s", n, verdict)
@@ -310,6 +380,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=None, metavar="N",
                     help="figures drawn at once by forked workers (default: one per core, at most 4, on Linux; "
                          "1 elsewhere); the files do not depend on it")
+    ap.add_argument("--allow-missing", action="store_true",
+                    help="draw even where --out holds verdicts of claims whose runs are not under --runs "
+                         "(they become \"missing\"); without it such a call is refused and writes nothing")
     ap.add_argument("-q", "--quiet", action="store_true")
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING if a.quiet else logging.INFO, format="%(levelname)s %(message)s")
@@ -343,6 +416,15 @@ def main(argv: list[str] | None = None) -> int:
     data = load(runs) if runs.exists() else SimpleNamespace(**{k: pd.DataFrame() for k in FRAMES})
     if a.data:
         data = restrict_data(data, a.data)
+    lacking = lacking_runs(data, a.only)
+    lose = [] if a.allow_missing else would_lose(Path(a.out), lacking)
+    if lose:
+        exps = sorted({e for c in lose for e in lacking[c]})
+        print(f"error: --runs {runs} has no runs of {', '.join(exps)}, and {Path(a.out) / 'verdicts.csv'} holds "
+              f"verdicts from them ({', '.join(lose)}) that drawing would replace with \"missing\": train them "
+              f"first (make reproduce), draw the others (--only), write elsewhere (--out) or pass --allow-missing",
+              file=sys.stderr)
+        return 2
     label = runs.resolve()
     try:  # the gallery's commands name the runs as a user in the repository types them
         label = label.relative_to(Path.cwd().resolve())
