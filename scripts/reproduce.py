@@ -697,10 +697,14 @@ def _main(a, todo: list[str], pool: list[Workers]) -> int:
         # every profile's runs (each claim from the strongest profile with all its runs, as the
         # committed gallery is drawn), but smoke's gallery from smoke runs only
         plot_runs = runs if a.profile == "smoke" else res / "runs"
+        # --only: the claims those experiments feed, redrawn into the gallery that holds the others
+        ids = claims_of(todo) if a.only else []
         print(f"plotting {plot_runs} -> {out}" + ("" if a.profile == "smoke" else
-              " (each claim from the strongest profile that has all its runs)"), flush=True)
+              " (each claim from the strongest profile that has all its runs)")
+              + (f"; the claims of {' '.join(todo)}: {' '.join(ids)}" if ids else ""), flush=True)
         t0 = time.perf_counter()
-        cmd = [sys.executable, "-m", "glorot.plot", "--runs", str(plot_runs), "--out", str(out)]
+        cmd = [sys.executable, "-m", "glorot.plot", "--runs", str(plot_runs), "--out", str(out),
+               *(["--only", *ids] if ids else [])]
         r = subprocess.run(cmd, cwd=ROOT, env=env)
         if r.returncode != 0:
             print(f"plotting FAILED (exit {r.returncode}); command: {' '.join(cmd)}", file=sys.stderr)
@@ -715,6 +719,16 @@ def _main(a, todo: list[str], pool: list[Workers]) -> int:
     if not a.skip_plots:
         print(f"open {out / 'index.html'} to see every figure with its verdict")
     return 0
+
+
+def claims_of(experiments: list[str]) -> list[str]:
+    """The ids of the claims that read any of ``experiments`` (glorot.claims), in the claims' order."""
+    from glorot import claims, table1  # noqa: PLC0415
+
+    ids = [c.id for c in claims.all_claims() if set(c.experiments) & set(experiments)]
+    if set(table1.EXPERIMENTS) & set(experiments) and "table1" not in ids:  # its Shapeset column
+        ids.append("table1")
+    return ids
 
 
 def write_summary(out: Path, rows: list[dict], plot_s: float | None, total: float, a,

@@ -145,6 +145,26 @@ def test_a_partial_run_keeps_the_whole_suites_summary(smoke):
     assert "reproduce_summary_partial.md" in r.stdout
 
 
+def test_a_partial_run_redraws_its_claims_and_keeps_the_rest(smoke, tmp_path):
+    """``--only`` draws the claims of its experiments only, into the gallery that holds the others:
+    the verdicts and the gallery equal the whole run's (before, the plot stage redrew everything,
+    and on a results folder without the other runs turned their verdicts into "missing")."""
+    import shutil
+
+    base, out, _ = smoke
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    r = subprocess.run([sys.executable, "scripts/reproduce.py", "--profile", "smoke", "--results-dir",
+                        str(base), "--out", str(copy), "--only", "pitfall_linear"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "the claims of pitfall_linear: pitfall_linear" in r.stdout
+    assert (copy / "verdicts.csv").read_text() == (out / "verdicts.csv").read_text()
+    rel = os.path.relpath(out, ROOT), os.path.relpath(copy, ROOT)
+    assert ((copy / "gallery.md").read_text().replace(str(copy), "OUT").replace(rel[1], "OUT")
+            == (out / "gallery.md").read_text().replace(str(out), "OUT").replace(rel[0], "OUT"))
+
+
 def test_bench_floor_reads_every_run_of_a_profile(smoke, tmp_path):
     """scripts/bench_floor.py times the products of every run folder of a finished profile."""
     import json
