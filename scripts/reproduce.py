@@ -350,7 +350,7 @@ class Workers:
 
 
 def run_parallel(pending: list[str], workers: Workers, a, hook, started, finished,
-                 echo: Callable[[str, str], None] | None = None) -> bool:
+                 echo: Callable[[str, str], None]) -> bool:
     """Train ``pending`` on ``workers`` (each with its share of the cores: glorot.threads; the
     numbers do not depend on the thread count), in order, the next one as a worker frees up.
     ``echo(line, stream)`` prints a line a worker relayed ("stdout" or "stderr")."""
@@ -371,10 +371,7 @@ def run_parallel(pending: list[str], workers: Workers, a, hook, started, finishe
                 elif kind == "updates" and pid in current:
                     hook(val, current[pid])
                 elif kind in ("stdout", "stderr"):
-                    if echo is None:
-                        print(val, file=sys.stdout if kind == "stdout" else sys.stderr)
-                    else:
-                        echo(val, kind)
+                    echo(val, kind)
         except Empty:
             return
 
@@ -571,7 +568,7 @@ def main(argv: list[str] | None = None) -> int:
         if said:
             print(file=sys.stderr)  # off the bar's line
         for kind, line in said:
-            print(line, file=sys.stdout if kind == "stdout" else sys.stderr)
+            print(line, file=getattr(sys, kind))
         if interrupted:
             print("\ninterrupted (no experiment starts after an interrupt); run the same command to go on: "
                   "finished runs are skipped, an interrupted one resumes from its last checkpoint",
@@ -666,9 +663,8 @@ def _main(a, todo: list[str], pool: list[Workers]) -> int:
     if jobs > 1 and not pool:
         pool.append(Workers(jobs))
     if jobs > 1:
-        streams = {"stdout": sys.stdout, "stderr": sys.stderr}
         ok = run_parallel(longest_first(pending, planned, summaries(out), a.profile), pool[-1], a, hook,
-                          started, finished, echo=lambda line, kind: bar.write(line, file=streams[kind]))
+                          started, finished, echo=lambda line, kind: bar.write(line, file=getattr(sys, kind)))
     else:
         ok = True
         for exp in pending:

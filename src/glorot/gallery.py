@@ -119,6 +119,20 @@ def _table1_html(t: pd.DataFrame | None, caption: str = "") -> str:
     return "".join(parts)
 
 
+def captions(out) -> dict[str, str]:
+    """Claim title -> the runs' caption ("profile, budget, device") in the ``out/gallery.md`` that
+    :func:`write` wrote ({} without one): what the last drawing of each claim said of its runs."""
+    path = Path(out) / "gallery.md"
+    if not path.exists():
+        return {}
+    caps = {}
+    for line in path.read_text().splitlines()[2:]:
+        cells = line.strip().strip("|").split(" | ")
+        if len(cells) >= 3:
+            caps[cells[0].strip()] = cells[2].strip()
+    return caps
+
+
 def write(out, data, verdicts: pd.DataFrame, table1: pd.DataFrame | None, written: dict, captions: dict,
           runs_label: str = "", table1_caption: str = "") -> Path:
     out = Path(out)

@@ -98,6 +98,12 @@ def select(only: list[str] | None):
     return [f for f in figs if any(o == f.id or o in f.stem for o in only)]
 
 
+def claim_ids(only: list[str] | None) -> list[str]:
+    """The claims to judge or draw: every figure's ``only`` selects, and Table 1's unless ``only``
+    leaves it out."""
+    return [s.id for s in select(only)] + (["table1"] if not only or "table1" in only else [])
+
+
 def _with_kept_verdicts(out: Path, v: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
     """``v`` (the verdicts of claims ``ids``) with the rows of every other claim kept from
     ``out/verdicts.csv``, in the claims' order."""
@@ -113,20 +119,6 @@ def _with_kept_verdicts(out: Path, v: pd.DataFrame, ids: list[str]) -> pd.DataFr
     return both.iloc[both["figure"].map(order).fillna(len(order)).argsort(kind="stable")].reset_index(drop=True)
 
 
-def _kept_captions(out: Path) -> dict[str, str]:
-    """Claim title -> its runs' caption ("profile, budget, device") in ``out/gallery.md``: what the
-    drawing of a claim that --only leaves alone said of its runs."""
-    path = out / "gallery.md"
-    if not path.exists():
-        return {}
-    caps = {}
-    for line in path.read_text().splitlines()[2:]:
-        cells = line.strip().strip("|").split(" | ")
-        if len(cells) >= 3:
-            caps[cells[0].strip()] = cells[2].strip()
-    return caps
-
-
 def lacking_runs(data, only: list[str] | None) -> dict[str, tuple[str, ...]]:
     """The claims ``only`` selects (Table 1's included) whose experiments have no runs in ``data``:
     claim id -> its experiments. These would be written as "missing"."""
@@ -134,7 +126,7 @@ def lacking_runs(data, only: list[str] | None) -> dict[str, tuple[str, ...]]:
 
     m = data.members
     present = set(m["name"]) if not m.empty and "name" in m.columns else set()
-    ids = {s.id for s in select(only)} | ({"table1"} if not only or "table1" in only else set())
+    ids = claim_ids(only)
     return {c.id: c.experiments for c in claims.all_claims()
             if c.id in ids and c.experiments and not set(c.experiments) <= present}
 
@@ -293,8 +285,7 @@ def make_all(data: SimpleNamespace, out: Path, only: list[str] | None = None, ru
         for name in mixed[mixed > 1].index:
             log.warning("experiment '%s' has runs on several data sets (%s): its figures mix them; "
                         "choose one with --data", name, ", ".join(sorted(m[m.name == name].data.unique())))
-    # the claims to judge or draw: every figure's, and Table 1's (a figure's id is always in ids)
-    ids = [s.id for s in specs] + (["table1"] if not only or "table1" in only else [])
+    ids = claim_ids(only)
     _JOB.update(specs=specs, data=data, out=out, label=runs_label, formats=tuple(formats), dpi=dpi)
     jobs = max(1, min(int(jobs), len(specs)))
     try:
@@ -334,7 +325,7 @@ def make_all(data: SimpleNamespace, out: Path, only: list[str] | None = None, ru
         # --only redraws some claims into a gallery that holds the others: their verdicts, figure
         # files and Table 1 stay as they are (before, the call wrote a gallery of those claims alone)
         v = _with_kept_verdicts(out, v, ids)
-        kept = _kept_captions(out)
+        kept = gallery.captions(out)
         for c in claims.figures():
             png = out / "figures" / f"{c.stem}.png"
             if c.id not in ids and png.exists():
@@ -344,7 +335,7 @@ def make_all(data: SimpleNamespace, out: Path, only: list[str] | None = None, ru
         if "table1" not in ids and (out / "table1.csv").exists():
             t = pd.read_csv(out / "table1.csv")
     write_csv(out / "verdicts.csv", v)
-    if not only or "table1" in ids:
+    if "table1" in ids:
         t1_members = table1_members(data)  # experiments table1 (MNIST) and shapeset_table1
         t = table1.table1(t1_members) if not t1_members.empty else None
         if t is not None:
