@@ -137,7 +137,7 @@ def rows() -> list[Row]:
         # scripts/reproduce.py's own arguments and its overrides
         Row("reproduce: profile", ["--profile", "huge"], ["huge", "smoke", "quick"], tool="reproduce"),
         Row("reproduce: experiment", ["--only", "fig99"], ["fig99", "table1"], tool="reproduce", slow=True),
-        Row("plot: claim", ["--only", "fig6,fig07"], ["fig6", "fig06", "table1"], tool="plot"),
+        Row("plot: claim", ["--only", "fig13,fig07"], ["fig13", "fig06", "table1"], tool="plot"),
         Row("plot: runs folder", ["--runs", "results/runs/quik"], ["results/runs/quik", "no such folder", "fig05"],
             tool="plot"),
         Row("reproduce: typo", ["+model.widht=3", "--only", "table1"], ["model.widht", "did you mean model.width?"],

@@ -108,3 +108,17 @@ def test_redrawing_some_claims_keeps_the_rest_of_the_gallery(tmp_path):
             assert a == b, (only, name)
     verdicts = (part / "verdicts.csv").read_text()
     assert "fig07" in verdicts and "jacobian" in verdicts and "fig12" in verdicts
+
+
+def test_only_names_a_figure_by_its_number_and_nothing_else():
+    """``--only fig1`` is Fig. 1 (it matched fig10-fig12 too, a part of their file names); ``fig6``,
+    ``Figure6`` and ``fig06`` are the same claim; other names are still parts of file names."""
+    def ids(*only):
+        return [c.id for c in plot.select(list(only))]
+
+    assert ids("fig1") == ids("fig01") == ids("Figure1") == ["fig01"]
+    assert ids("fig6", "fig07") == ids("fig06", "FIG7") == ["fig06", "fig07"]
+    assert ids("fig13") == [] and ids("fig6x") == []
+    assert ids("relu30") == ["relu30_init", "relu30_train"]
+    assert ids("test_error") == ["fig11", "fig12"]
+    assert plot.claim_ids(["fig12", "table1"]) == ["fig12", "table1"]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -88,14 +89,27 @@ def budget(d: SimpleNamespace) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+_FIG_ID = re.compile(r"fig(?:ure)?0*(\d+)", flags=re.IGNORECASE)
+
+
+def figure_id(name: str) -> str:
+    """``fig6``, ``Fig6``, ``figure6`` and ``fig006`` -> ``fig06`` (a claim id); any other name as it is."""
+    m = _FIG_ID.fullmatch(name)
+    return f"fig{int(m[1]):02d}" if m else name
+
+
 def select(only: list[str] | None):
-    """The claims with a figure, all or those named by ``only`` (ids or parts of file names)."""
+    """The claims with a figure, all or those named by ``only``: claim ids (a figure's number as
+    ``fig6`` or ``fig06``, which names that figure alone: ``fig1`` is not ``fig10``) or parts of
+    file names (``relu30``, ``saturation``)."""
     from glorot import claims  # noqa: PLC0415
 
     figs = claims.figures()
     if not only:
         return figs
-    return [f for f in figs if any(o == f.id or o in f.stem for o in only)]
+    ids = {figure_id(o) for o in only}
+    parts = [o for o in only if not _FIG_ID.fullmatch(o)]
+    return [f for f in figs if f.id in ids or any(o in f.stem for o in parts)]
 
 
 def claim_ids(only: list[str] | None) -> list[str]:
@@ -361,9 +375,9 @@ def main(argv: list[str] | None = None) -> int:
                          "draw each figure from the strongest one (paper_full > paper > quick > smoke) that has all "
                          "its runs (default: %(default)s)")
     ap.add_argument("--out", help="output folder (default: results; for a glorot.watch run, RUN/diagnosis)")
-    ap.add_argument("--only", nargs="+", metavar="FIG", help="only these claims: ids (fig01 ... fig12, table1, "
-                    "relu_init, relu30_init, relu30_train, jacobian, pitfall_*; see glorot/claims/) or parts of file "
-                    "names")
+    ap.add_argument("--only", nargs="+", metavar="FIG", help="only these claims: ids (fig01 ... fig12, or fig1 ... fig12; "
+                    "table1, relu_init, relu30_init, relu30_train, jacobian, pitfall_*, depth30; see glorot/claims/) "
+                    "or parts of file names (relu30, saturation); a comma list works too")
     ap.add_argument("--data", choices=DATASETS, help="only runs on this data set (e.g. the Shapeset versions "
                     "of Figs. 2-10: --data shapeset --out results/shapeset)")
     ap.add_argument("--formats", nargs="+", default=["png", "pdf"], help="image formats (default: png pdf)")
@@ -393,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
 
             ids = [f.id for f in claims.figures()] + ["table1"]
             print(f"error: --only {' '.join(unknown)}: no such claim or figure file; valid choices: "
-                  f"{', '.join(ids)} (or part of a figure's file name)", file=sys.stderr)
+                  f"{', '.join(ids)} (fig6 for fig06; or part of a figure's file name)", file=sys.stderr)
             return 2
     if not runs.exists():
         # only the claims computed on the fly (Figs. 1 and 5) can be drawn without runs; anything else
