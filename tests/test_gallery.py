@@ -110,6 +110,33 @@ def test_redrawing_some_claims_keeps_the_rest_of_the_gallery(tmp_path):
     assert "fig07" in verdicts and "jacobian" in verdicts and "fig12" in verdicts
 
 
+
+def _as_profile(data, profile: str):
+    for frame in vars(data).values():
+        if "profile" in frame:
+            frame["profile"] = profile
+    return data
+
+
+def test_redrawing_some_claims_without_the_others_runs_keeps_their_sections(tmp_path):
+    """A fresh clone has the committed gallery but not the quick runs it was drawn from: a row's
+    ``--only`` command there kept the other claims' verdicts and figures, but rewrote their
+    provenance (dropped), their commands (``profile=smoke``), their runs' caption ("no runs") and
+    Table 1's caption from the runs it had. Now they stay as the last drawing wrote them."""
+    whole, part = tmp_path / "whole", tmp_path / "part"
+    some = ["fig07", "fig12", "table1"]
+    full = _as_profile(make_data(seeds=(0, 1), only=["init_tanh", "table1"]), "quick")
+    plot.make_all(full, whole, only=some, runs_label="fixture", formats=("png",), dpi=40, jobs=1)
+    shutil.copytree(whole, part)
+    fewer = _as_profile(make_data(seeds=(0, 1), only=["init_tanh"]), "quick")  # no table1 runs
+    plot.make_all(fewer, part, only=["fig07"], runs_label="fixture", formats=("png",), dpi=40, jobs=1)
+    for name in ("verdicts.csv", "table1.csv", "table1.md", "gallery.md", "index.html"):
+        a = (whole / name).read_text().replace(os.path.relpath(whole), "OUT").replace(str(whole), "OUT")
+        b = (part / name).read_text().replace(os.path.relpath(part), "OUT").replace(str(part), "OUT")
+        assert a == b, name
+    assert "experiment=table1 profile=quick" in (part / "index.html").read_text()
+
+
 def test_only_names_a_figure_by_its_number_and_nothing_else():
     """``--only fig1`` is Fig. 1 (it matched fig10-fig12 too, a part of their file names); ``fig6``,
     ``Figure6`` and ``fig06`` are the same claim; other names are still parts of file names."""

@@ -11,6 +11,7 @@ runs (run folder, git commit, device, wall time from run.json). Then Table 1 and
 from __future__ import annotations
 
 import html
+import re
 import math
 import os
 from pathlib import Path
@@ -119,71 +120,68 @@ def _table1_html(t: pd.DataFrame | None, caption: str = "") -> str:
     return "".join(parts)
 
 
+def _cells(row: str) -> list[str]:
+    return [cell.strip() for cell in row.strip().strip("|").split(" | ")]
+
+
+def _md_rows(out) -> dict[str, list[str]]:
+    """Claim title -> the cells of its row in the ``out/gallery.md`` that :func:`write` wrote ({}
+    without one)."""
+    path = Path(out) / "gallery.md"
+    rows = [_cells(line) for line in path.read_text().splitlines()[2:]] if path.exists() else []
+    return {cells[0]: cells for cells in rows if len(cells) == len(_MD_HEAD)}
+
+
 def captions(out) -> dict[str, str]:
     """Claim title -> the runs' caption ("profile, budget, device") in the ``out/gallery.md`` that
     :func:`write` wrote ({} without one): what the last drawing of each claim said of its runs."""
-    path = Path(out) / "gallery.md"
-    if not path.exists():
-        return {}
-    caps = {}
-    for line in path.read_text().splitlines()[2:]:
-        cells = line.strip().strip("|").split(" | ")
-        if len(cells) >= 3:
-            caps[cells[0].strip()] = cells[2].strip()
-    return caps
+    return {title: cells[2] for title, cells in _md_rows(out).items()}
+
+
+_MD_HEAD = ("claim", "verdict", "profile, budget, device", "ours vs paper", "command", "image")
+_OUT = re.compile(r"(glorot\.plot --runs \S+ --out )\S+( --only )")
+_SECTION = re.compile(r"^<div class='fig' id='([^']+)'>.*?</div>$", flags=re.DOTALL | re.MULTILINE)
+
+
+def sections(out) -> dict[str, str]:
+    """Claim id -> its section of the ``out/index.html`` that :func:`write` wrote ({} without one)."""
+    path = Path(out) / "index.html"
+    return {m[1]: m[0] for m in _SECTION.finditer(path.read_text())} if path.exists() else {}
 
 
 def write(out, data, verdicts: pd.DataFrame, table1: pd.DataFrame | None, written: dict, captions: dict,
-          runs_label: str = "", table1_caption: str = "") -> Path:
+          runs_label: str = "", table1_caption: str = "", redrawn: list[str] | None = None) -> Path:
+    """Write ``out/index.html`` and ``out/gallery.md``. With ``redrawn`` (the claims this drawing
+    judged and drew, ``--only``), every other claim keeps the section and row the last drawing
+    wrote (its commands, provenance and runs' caption came from runs that may not be here now)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    old_sections, old_rows = (sections(out), _md_rows(out)) if redrawn is not None else ({}, {})
     out_label = os.path.relpath(out) if not os.path.relpath(out).startswith("..") else str(out)
     counts = verdicts.verdict.value_counts().to_dict() if len(verdicts) else {}
     summary = ", ".join(f"{n} {k}" for k, n in counts.items())
     overview = ["<table><tr><th>claim</th><th>verdict</th><th>profile, budget, device</th></tr>"]
-    sections = []
-    md = ["| claim | verdict | profile, budget, device | ours vs paper | command | image |",
-          "|---|---|---|---|---|---|"]
+    blocks = []
+    md = ["| " + " | ".join(_MD_HEAD) + " |", "|" + "---|" * len(_MD_HEAD)]
     shown = [c for c in claims.all_claims() if c.draw is not None or c.id == "table1"]
     for c in shown:
-        d = frames.claim_frames(data, c)
-        prof = frames.profile_of(d) or "smoke"
-        where = captions.get(c.id) or frames.caption(d) or ("computed on the fly (no training)" if not c.experiments
-                                                            else "no runs")
         v = verdicts[verdicts.figure == c.id] if len(verdicts) else verdicts
         word = claim_verdict(v, c.judge is not None)
+        if redrawn is not None and c.id not in redrawn and c.id in old_sections and c.title in old_rows:
+            # as the last drawing wrote it, drawing into this --out (a copied results folder names its own)
+            where, cmd = old_rows[c.title][2], _OUT.sub(lambda m: m[1] + out_label + m[2], old_rows[c.title][4])
+            blocks.append(_OUT.sub(lambda m: m[1] + _e(out_label) + m[2], old_sections[c.id]))
+        else:
+            where, cmds, block = _section(c, data, v, word, table1, table1_caption, written, captions, runs_label,
+                                          out_label)
+            cmd = f"`{' && '.join(cmds)}`"
+            blocks.append(block)
         overview.append(f"<tr><td><a href='#{_e(c.id)}'>{_e(c.title)}</a></td><td>{badge(word)}</td>"
                         f"<td class='small'>{_e(where)}</td></tr>")
-        cmds = commands(list(c.experiments), prof, runs_label, out_label, c.id)
-        body = [f"<div class='fig' id='{_e(c.id)}'><h2>{_e(c.title)} {badge(word)}</h2>",
-                f"<p><b>Paper's claim.</b> {_e(c.claim)}</p>",
-                f"<p class='small'>Runs: {_e(where)}. Claim module: <code>glorot/claims/{_e(c.id)}.py</code>; "
-                f"paper numbers: <code>paper_numbers.yaml</code> ({_e(c.paper_key or 'claims.' + c.id)}).</p>"]
-        if c.id == "table1":
-            body.append(_table1_html(table1, table1_caption))
-        elif c.id in written:
-            body.append(f"<img src='figures/{_e(c.stem)}.png' alt='{_e(c.title)}'>"
-                        f"<p class='small'>Caption: {_e(captions.get(c.id, ''))}. "
-                        f"<a href='figures/{_e(c.stem)}.pdf'>PDF</a></p>")
-        else:
-            body.append(f"<p><b>missing</b>: no runs of experiment <code>{_e(c.experiment)}</code>.</p>")
-        body.append("<p><b>Our verdict, beside the paper's number.</b></p>" + _verdict_html(v) if c.judge else
-                    "<p class='small'>An illustration: no claim to judge.</p>")
-        if c.id == "table1":
-            cmds = commands(["table1", "shapeset_table1"], prof, runs_label, out_label, "table1")
-        body.append("<p><b>Commands.</b></p><pre>" + _e("\n".join(cmds)) + "</pre>")
-        prov = provenance(d.runs, c.experiments) if c.id != "table1" else []
-        if prov:
-            body.append("<p><b>Provenance.</b></p><table><tr>" + "".join(f"<th>{_e(k)}</th>" for k in prov[0])
-                        + "</tr>" + "".join("<tr>" + "".join(f"<td>{_e(x)}</td>" for x in p.values()) + "</tr>"
-                                            for p in prov) + "</table>")
-        body.append("</div>")
-        sections.append("".join(body))
         ours = "; ".join(f"{r.value} (paper: {r.paper})" if r.value else r.measure for r in v.itertuples())
         img = (f"![{c.id}]({os.path.relpath(out / 'figures' / (c.stem + '.png'))})" if c.id in written else
                (f"[table1.md]({os.path.relpath(out / 'table1.md')})" if c.id == "table1" else "missing"))
-        md.append(f"| {c.title} | {word} | {where} | {ours.replace('|', '/') or 'n/a'} | "
-                  f"`{' && '.join(cmds)}` | {img} |")
+        md.append(f"| {c.title} | {word} | {where} | {ours.replace('|', '/') or 'n/a'} | {cmd} | {img} |")
     overview.append("</table>")
     body = ["<h1>Glorot &amp; Bengio (2010), reproduced</h1>",
             f"<p>{_e(paper.numbers()['source'])}. Runs: <code>{_e(runs_label)}</code>. Verdict rows: {_e(summary)}.</p>",
@@ -192,13 +190,46 @@ def write(out, data, verdicts: pd.DataFrame, table1: pd.DataFrame | None, writte
             "\"not reproduced\" means the data contradict the claim (significantly, or in every seed), a "
             "non-significant difference of the wrong sign is \"inconclusive\" (<code>glorot/judging.py</code>). "
             "A claim's badge is its worst row (rows marked context are shown, not counted).</p>",
-            "<h2>Overview</h2>", "".join(overview), *sections,
+            "<h2>Overview</h2>", "".join(overview), *blocks,
             "<h2>All verdicts</h2>" + _all_verdicts_html(verdicts)]
     page = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>glorot: figures and verdicts</title>"
             f"<style>{CSS}</style></head><body>" + "\n".join(body) + "</body></html>\n")
     write_text(out / "index.html", page)
     write_text(out / "gallery.md", "\n".join(md) + "\n")
     return out / "index.html"
+
+
+def _section(c, data, v, word, table1, table1_caption, written, captions, runs_label, out_label):
+    """Claim ``c``'s section of index.html, drawn from ``data``: (runs' caption, commands, html)."""
+    d = frames.claim_frames(data, c)
+    prof = frames.profile_of(d) or "smoke"
+    where = captions.get(c.id) or frames.caption(d) or ("computed on the fly (no training)" if not c.experiments
+                                                        else "no runs")
+    cmds = commands(list(c.experiments), prof, runs_label, out_label, c.id)
+    body = [f"<div class='fig' id='{_e(c.id)}'><h2>{_e(c.title)} {badge(word)}</h2>",
+            f"<p><b>Paper's claim.</b> {_e(c.claim)}</p>",
+            f"<p class='small'>Runs: {_e(where)}. Claim module: <code>glorot/claims/{_e(c.id)}.py</code>; "
+            f"paper numbers: <code>paper_numbers.yaml</code> ({_e(c.paper_key or 'claims.' + c.id)}).</p>"]
+    if c.id == "table1":
+        body.append(_table1_html(table1, table1_caption))
+    elif c.id in written:
+        body.append(f"<img src='figures/{_e(c.stem)}.png' alt='{_e(c.title)}'>"
+                    f"<p class='small'>Caption: {_e(captions.get(c.id, ''))}. "
+                    f"<a href='figures/{_e(c.stem)}.pdf'>PDF</a></p>")
+    else:
+        body.append(f"<p><b>missing</b>: no runs of experiment <code>{_e(c.experiment)}</code>.</p>")
+    body.append("<p><b>Our verdict, beside the paper's number.</b></p>" + _verdict_html(v) if c.judge else
+                "<p class='small'>An illustration: no claim to judge.</p>")
+    if c.id == "table1":
+        cmds = commands(["table1", "shapeset_table1"], prof, runs_label, out_label, "table1")
+    body.append("<p><b>Commands.</b></p><pre>" + _e("\n".join(cmds)) + "</pre>")
+    prov = provenance(d.runs, c.experiments) if c.id != "table1" else []
+    if prov:
+        body.append("<p><b>Provenance.</b></p><table><tr>" + "".join(f"<th>{_e(k)}</th>" for k in prov[0])
+                    + "</tr>" + "".join("<tr>" + "".join(f"<td>{_e(x)}</td>" for x in p.values()) + "</tr>"
+                                        for p in prov) + "</table>")
+    body.append("</div>")
+    return where, cmds, "".join(body)
 
 
 def _all_verdicts_html(v: pd.DataFrame) -> str:

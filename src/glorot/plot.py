@@ -358,7 +358,8 @@ def make_all(data: SimpleNamespace, out: Path, only: list[str] | None = None, ru
         else:
             log.warning("skipping Table 1: no runs of experiments %s under %s", "/".join(table1.EXPERIMENTS),
                         runs_label)
-    gallery.write(out, data, v, t, written, captions, runs_label, table1_caption(data))
+    gallery.write(out, data, v, t, written, captions, runs_label, table1_caption(data),
+                  redrawn=ids if only else None)
     for verdict, n in v.verdict.value_counts().items():
         log.info("verdicts: %d %s", n, verdict)
     return {"figures": written, "verdicts": v, "table1": t}
