@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Run every experiment of the suite at one profile, then draw every figure (``make reproduce``).
 
-    python scripts/reproduce.py --profile quick            # the default: about 6 min on a 2-core Intel Xeon, 8 on an AMD EPYC Zen 4, 25 on a Zen 1
+    python scripts/reproduce.py --profile quick            # the default: 6-7 min on a 2-core Intel Xeon, 8-10 on an AMD EPYC Zen 4 or Zen 3, 25 on a Zen 1
     python scripts/reproduce.py --profile smoke --out /tmp/s  # seconds: what the tests run
     python scripts/reproduce.py --profile paper            # the paper's network, ~15 min on a GPU
     python scripts/reproduce.py --profile paper_full       # 1M updates per member: hours on a GPU
