@@ -117,6 +117,20 @@ def test_drawing_without_the_runs_keeps_the_verdicts_already_there(tmp_path, cap
     assert "missing" in set(pd.read_csv(out / "verdicts.csv").verdict)
 
 
+
+def test_weaker_runs_are_caught_claim_by_claim(tmp_path):
+    """``would_weaken``: a claim whose verdict came from a stronger profile than the runs at hand
+    (the fixture's runs are smoke) is caught, one from the same profile, a claim whose runs are
+    absent (``would_lose``'s business) and one computed on the fly are not."""
+    rows = [("fig03", "quick"), ("fig12", "smoke"), ("table1", "paper"), ("relu30_init", "quick"),
+            ("fig05", "none (computed on the fly)"), ("fig07", "paper_full")]
+    pd.DataFrame(rows, columns=["figure", "profile"]).assign(verdict="reproduced").to_csv(tmp_path / "verdicts.csv")
+    data = make_data(seeds=(0, 1), only=["init_tanh", "table1"])  # no saturation or relu30 runs
+    assert plot.would_weaken(data, tmp_path, None) == {"fig07": ("paper_full", "smoke"), "table1": ("paper", "smoke")}
+    assert plot.would_weaken(data, tmp_path, ["fig12", "fig05"]) == {}
+    assert plot.would_weaken(data, tmp_path / "nowhere", None) == {}
+
+
 def test_table1_lr_selection_spread_and_test():
     t = table1.table1(experiment_frames(DATA, "table1").members)
     by = t.set_index(["activation", "init"])

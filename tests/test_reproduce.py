@@ -165,6 +165,32 @@ def test_a_partial_run_redraws_its_claims_and_keeps_the_rest(smoke, tmp_path):
             == (out / "gallery.md").read_text().replace(str(out), "OUT").replace(rel[0], "OUT"))
 
 
+
+def test_smoke_runs_do_not_replace_stronger_verdicts(smoke, tmp_path, capsys):
+    """On a fresh clone after ``make reproduce PROFILE=smoke``, ``make figures`` drew the claims
+    whose quick runs are not committed from the smoke runs, over the committed quick verdicts (27
+    rows and Table 1). Now it is refused in one line that names them, and writes nothing."""
+    import shutil
+
+    from glorot import plot
+
+    base, out, _ = smoke
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    v = pd.read_csv(copy / "verdicts.csv", dtype=str, keep_default_na=False)
+    v.loc[v.profile == "smoke", "profile"] = "quick"  # as if drawn from quick runs
+    v.to_csv(copy / "verdicts.csv", index=False)
+    before = {f: f.read_bytes() for f in copy.rglob("*") if f.is_file()}
+    args = ["--runs", str(base / "runs"), "--out", str(copy), "--formats", "png", "-q", "--jobs", "1"]
+    assert plot.main([*args, "--only", "fig3,pitfall_linear"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "fig03" in err[0] and "pitfall_linear" in err[0] and "profile quick" in err[0] \
+        and "profile smoke" in err[0] and "--allow-weaker" in err[0], err
+    assert {f: f.read_bytes() for f in copy.rglob("*") if f.is_file()} == before
+    assert plot.main([*args, "--only", "pitfall_linear", "--allow-weaker"]) == 0
+    assert set(pd.read_csv(copy / "verdicts.csv").query("figure == 'pitfall_linear'").profile) == {"smoke"}
+
+
 def test_bench_floor_reads_every_run_of_a_profile(smoke, tmp_path):
     """scripts/bench_floor.py times the products of every run folder of a finished profile."""
     import json

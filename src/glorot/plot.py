@@ -159,6 +159,33 @@ def would_lose(out: Path, lacking: dict[str, tuple[str, ...]]) -> list[str]:
     return sorted(set(old.loc[old.verdict != "missing", "figure"]) & set(lacking))
 
 
+def would_weaken(data, out: Path, only: list[str] | None) -> dict[str, tuple[str, str]]:
+    """Of the claims ``only`` selects, those whose rows in ``out/verdicts.csv`` came from a stronger
+    profile (``frames.PROFILES``) than the runs in ``data`` they would now be drawn from: claim id
+    -> (the stronger profile, the weaker one). On a fresh clone after ``make reproduce
+    PROFILE=smoke``, ``make figures`` turned the committed quick verdicts into smoke ones."""
+    from glorot import claims, frames  # noqa: PLC0415
+
+    path = Path(out) / "verdicts.csv"
+    if not path.exists():
+        return {}
+    try:
+        old = pd.read_csv(path, usecols=["figure", "profile"], dtype=str)
+    except (ValueError, OSError, pd.errors.ParserError):
+        return {}
+    rank = {p: i for i, p in enumerate(frames.PROFILES)}  # 0 = strongest
+    ids = claim_ids(only)
+    weaker = {}
+    for c in claims.all_claims():
+        if c.id not in ids or not c.experiments:
+            continue
+        was = [p for p in old.loc[old.figure == c.id, "profile"].dropna() if p in rank]
+        now = frames.choose_profile(data, list(c.experiments))
+        if was and now in rank and rank[now] > min(rank[p] for p in was):
+            weaker[c.id] = (min(was, key=rank.get), now)
+    return weaker
+
+
 def table1_members(data) -> pd.DataFrame:
     """Members of Table 1's experiments, each at the strongest profile that has it (the MNIST column
     may come from GPU records while Shapeset's is still quick)."""
@@ -389,6 +416,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--allow-missing", action="store_true",
                     help="draw even where --out holds verdicts of claims whose runs are not under --runs "
                          "(they become \"missing\"); without it such a call is refused and writes nothing")
+    ap.add_argument("--allow-weaker", action="store_true",
+                    help="draw even where --out holds verdicts from a stronger profile (paper_full > paper > quick > "
+                         "smoke) than the runs under --runs give (say, smoke runs over the committed quick verdicts); "
+                         "without it such a call is refused and writes nothing")
     ap.add_argument("-q", "--quiet", action="store_true")
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING if a.quiet else logging.INFO, format="%(levelname)s %(message)s")
@@ -429,6 +460,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --runs {runs} has no runs of {', '.join(exps)}, and {Path(a.out) / 'verdicts.csv'} holds "
               f"verdicts from them ({', '.join(lose)}) that drawing would replace with \"missing\": train them "
               f"first (make reproduce), draw the others (--only), write elsewhere (--out) or pass --allow-missing",
+              file=sys.stderr)
+        return 2
+    weaker = {} if a.allow_weaker else would_weaken(data, Path(a.out), a.only)
+    if weaker:
+        pairs = set(weaker.values())
+        print(f"error: {Path(a.out) / 'verdicts.csv'} holds verdicts of {', '.join(weaker)} from profile "
+              f"{'/'.join(sorted({old for old, _ in pairs}))}, and --runs {runs} would redraw them from profile "
+              f"{'/'.join(sorted({new for _, new in pairs}))}: train them at the stronger profile first "
+              f"(make reproduce), draw the others (--only), write elsewhere (--out) or pass --allow-weaker",
               file=sys.stderr)
         return 2
     label = runs.resolve()
