@@ -605,6 +605,9 @@ def _main(a, todo: list[str], pool: list[Workers]) -> int:
     complete = {e: is_complete(runs / e, a.profile, a.overrides) for e in todo}
     left = {e: n for e, n in planned.items() if not complete[e]}
     total_planned = sum(left.values())
+    note = gpu_profile_note(a.profile, [e for e in todo if not complete[e]], cfgs)
+    if note:
+        print(note, flush=True)
     # on a terminal: one bar over the whole suite (each run's own bar nests below it and goes away)
     bar = tqdm(total=total_planned, unit="upd", unit_scale=True, dynamic_ncols=True, disable=None,
                desc=f"reproduce {a.profile}", position=0,
@@ -755,6 +758,33 @@ def write_summary(out: Path, rows: list[dict], plot_s: float | None, total: floa
                f"on {info['cores']} core(s) of {info['cpu']}, thread policy {info['thread_policy']} (OMP_WAIT_POLICY="
                f"{info['omp_wait_policy']}, GOMP_SPINCOUNT={info['gomp_spincount']})\n\n{table}\n")
     print(f"time per phase written to {out / name}.md and .json")
+
+
+def gpu_profile_note(profile: str, pending: list[str], cfgs: dict) -> str | None:
+    """A line before a profile sized for a GPU (paper, paper_full) trains on a CPU: its training
+    time at the rates of the newest CPU ``make bench`` in results/bench (evaluation and recording
+    not counted), and what to do instead. None for the other profiles, on a GPU, or with nothing
+    left to train."""
+    if profile not in ("paper", "paper_full") or not pending:
+        return None
+    from glorot.plan import cost, cpu_bench, rates_from_bench  # noqa: PLC0415
+    from glorot.trainer import resolve_device  # noqa: PLC0415
+
+    if resolve_device(str(cfgs[pending[0]].train.device)).type != "cpu":
+        return None
+    costs = [cost(exp, cfgs[exp]) for exp in pending]
+    text = f"note: profile {profile} is sized for a GPU; on this CPU"
+    found = cpu_bench(ROOT / "results" / "bench")
+    if found:
+        path, d = found
+        hours = sum(c.seconds(rates_from_bench(path)) for c in costs) / 3600
+        text += (f" its {sum(c.member_updates for c in costs):,} member-updates would take at least "
+                 f"{hours:,.0f} h at the rates `make bench` measured on {d.get('device_name', 'a CPU')} with "
+                 f"{d.get('threads', '?')} threads ({os.path.relpath(path, ROOT)}; `make bench` measures yours)")
+    else:
+        text += f" its {sum(c.member_updates for c in costs):,} member-updates would take days"
+    return (text + ". Train it on a GPU (train.device=cuda; README: On a GPU) or use PROFILE=quick; Ctrl-C "
+            "stops it, and the same command resumes from the last checkpoints.")
 
 
 def plan(todo: list[str], cfgs: dict, profile: str, rate: float | None, bench: str | None) -> int:

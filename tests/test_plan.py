@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from glorot.nn import Member, StackedMLP
-from glorot.plan import PAPER_WEIGHTS, Cost, cost, n_weights, rate_at, rates_from_bench, table
+from glorot.plan import PAPER_WEIGHTS, Cost, cost, cpu_bench, n_weights, rate_at, rates_from_bench, table
 from glorot.trainer import build_members
 from helpers import ROOT, compose_cfg
 
@@ -82,3 +82,35 @@ def test_bench_rates_of_a_smaller_network_are_scaled_to_5x1000_equivalents(tmp_p
     assert rates_from_bench(f, "stacked_graph") == {1: pytest.approx(3000.0 * w / PAPER_WEIGHTS)}
     f.write_text(json.dumps({"network": "784-1000x5-10", "results": rows}))
     assert rates_from_bench(f) == {1: 1000.0}
+
+
+def test_the_newest_cpu_bench_is_found_by_its_date(tmp_path):
+    rows = [{"engine": "stacked", "k": 1, "recording": "off", "member_updates_per_s": {"median": 100.0}}]
+    for name, date, device in (("z-old.json", "2026-11-01T00:00:00+00:00", "cpu"),
+                               ("a-new.json", "2026-11-23T14:09:57+00:00", "cpu"),
+                               ("gpu.json", "2026-12-04T15:35:00+00:00", "cuda")):
+        (tmp_path / name).write_text(json.dumps({"date": date, "device": device, "results": rows}))
+    (tmp_path / "contention.json").write_text(json.dumps({"date": "2026-12-31", "device": "cpu", "runs": {}}))
+    (tmp_path / "broken.json").write_text("{")
+    path, d = cpu_bench(tmp_path)
+    assert path.name == "a-new.json" and d["date"].startswith("2026-11-23")
+    assert cpu_bench(tmp_path / "none") is None
+
+
+def test_a_gpu_sized_profile_on_a_cpu_says_how_long_first():
+    """``make reproduce PROFILE=paper`` on a CPU started ~44 h of training with no word of it: now
+    one line first gives the training time at the newest CPU bench's rates (oracle: table1 at paper
+    is 36 members x 250,000 updates of the 5x1000 network itself, at the K=10 rate, the nearest
+    measured stack size) and what to do instead."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from reproduce import gpu_profile_note
+
+    cfgs = {"table1": compose_cfg("experiment=table1", "profile=paper", "train.device=cpu")}
+    note = gpu_profile_note("paper", ["table1"], cfgs)
+    path, _ = cpu_bench(ROOT / "results" / "bench")
+    hours = 9_000_000 / rate_at(rates_from_bench(path), 36) / 3600
+    assert note.startswith("note: profile paper is sized for a GPU") and "9,000,000 member-updates" in note
+    assert f"at least {hours:,.0f} h" in note and "train.device=cuda" in note and "PROFILE=quick" in note
+    assert gpu_profile_note("paper", [], cfgs) is None
+    quick = {"table1": compose_cfg("experiment=table1", "profile=quick", "train.device=cpu")}
+    assert gpu_profile_note("quick", ["table1"], quick) is None

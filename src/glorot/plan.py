@@ -56,6 +56,10 @@ class Cost:
         """5x1000-equivalent member-updates (see the module docstring)."""
         return self.member_updates * self.weights / PAPER_WEIGHTS
 
+    def seconds(self, rate: float | dict[int, float]) -> float:
+        """Training time at ``rate``: 5x1000-equivalent member-updates/s, one number or K -> rate."""
+        return self.equivalents / (rate_at(rate, self.members) if isinstance(rate, dict) else rate)
+
 
 def cost(experiment: str, cfg) -> Cost:
     """The training cost of one composed experiment config."""
@@ -91,6 +95,19 @@ def rates_from_bench(path, engine: str = "stacked") -> dict[int, float]:
     return out
 
 
+def cpu_bench(folder) -> tuple[Path, dict] | None:
+    """The newest CPU ``make bench`` JSON in ``folder`` (by its ``date``) and its contents, or None."""
+    found = []
+    for path in sorted(Path(folder).glob("*.json")):
+        try:
+            d = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(d, dict) and d.get("device") == "cpu" and "date" in d and isinstance(d.get("results"), list):
+            found.append((str(d["date"]), path, d))
+    return max(found, key=lambda f: f[0])[1:] if found else None
+
+
 def rate_at(rates: dict[int, float], k: int) -> float:
     """The rate at stack size k: log-linear in K between measured sizes, the nearest outside."""
     ks = sorted(rates)
@@ -112,7 +129,7 @@ def table(costs: list[Cost], rate: float | dict[int, float] | None = None) -> st
     lines = [head + (f" {'time':>9}" if rate else "")]
 
     def seconds(c: Cost) -> float:
-        return c.equivalents / (rate_at(rate, c.members) if isinstance(rate, dict) else rate)
+        return c.seconds(rate)
 
     def row(name, members, updates, weights, mu, eq, secs):
         return f"{name:<20} {members:>7} {updates:>9} {weights:>10} {mu:>12,} {eq:>12,.0f}" + (
