@@ -189,3 +189,24 @@ def test_gather_batch_takes_the_rows_advanced_indexing_takes():
         assert torch.equal(bx, x[idx]) and torch.equal(by, y[idx])
     idx = torch.tensor([[3, 3], [0, 499]])
     assert torch.equal(gather_batch(x, y, idx)[0], x[idx])
+
+
+def test_ctrl_c_stops_a_run_in_two_lines_without_a_traceback(tmp_path):
+    """Ctrl-C during ``python -m glorot.train``: the trainer's line (where to resume from), then
+    "interrupted" and exit 130; it printed a 30-line KeyboardInterrupt traceback through Hydra."""
+    cmd = [sys.executable, "-m", "glorot.train", "profile=smoke", "train.updates=200000", "model=tiny",
+           f"hydra.run.dir={tmp_path / 'run'}"]
+    p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    lines = []
+    for line in p.stdout:  # training has started: interrupt
+        lines.append(line)
+        if "glorot.trainer" in line and " training " in line:
+            time.sleep(0.5)
+            os.killpg(p.pid, signal.SIGINT)
+            break
+    lines += p.stdout.readlines()
+    assert p.wait(timeout=60) == 130, "".join(lines[-30:])
+    out = "".join(lines)
+    assert "Traceback" not in out and "interrupted at update" in out, out[-3000:]
+    assert lines[-1].strip() == "interrupted"

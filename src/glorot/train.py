@@ -114,6 +114,11 @@ def cli() -> None:
             # keep the error's own cause (Hydra's "Could not override" wraps the ConfigKeyError that
             # explain() reads for "did you mean"); `from None` would erase it
             raise r.error from r.error.__cause__
+    except KeyboardInterrupt:
+        # Ctrl-C: the trainer has said in one line where the run stands and how to resume; the
+        # traceback through Hydra's frames (30 lines) said nothing more
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
     except Exception as e:  # noqa: BLE001
         line = explain(e)
         if line is None:
