@@ -235,6 +235,8 @@ def _interrupt(signum, frame) -> None:
     """SIGINT in a worker: the running experiment stops as on Ctrl-C (its last checkpoint is whole);
     an idle worker only remembers it, and exits when the parent shuts the pool down."""
     global _INTERRUPTED
+    if _INTERRUPTED:  # the parent passes a stop on (Workers.close): once is enough
+        return
     _INTERRUPTED = True
     if _RUNNING:
         raise KeyboardInterrupt
@@ -256,6 +258,8 @@ def _worker_init(queue, relay: bool = False) -> None:
 
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, _interrupt)
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:  # a kill of the whole group: the same
+        signal.signal(signal.SIGTERM, _interrupt)
     import glorot.trainer as trainer  # noqa: PLC0415
 
     trainer.progress_hook = lambda n: _QUEUE.put(("updates", os.getpid(), n))
@@ -314,15 +318,21 @@ class Workers:
             else:
                 os.environ["GLOROT_PARALLEL_JOBS"] = before
 
-    def close(self, grace: float = 0.0) -> None:
+    def close(self, grace: float = 0.0, interrupt: bool = False) -> None:
         """Stop the workers: experiments not started are cancelled; a worker still busy after
         ``grace`` seconds is terminated (at once for workers still importing: a refusal, or nothing
-        left to train; after an interrupt, time for the runs that got it too to say where they stopped).
-        A run stopped mid-way resumes from its last checkpoint, as after any interrupt."""
+        left to train; after an interrupt, time for the runs to say where they stopped). ``interrupt``:
+        pass the interrupt on to the workers (a SIGTERM or SIGHUP reached this process alone; Ctrl-C
+        reaches them too, and a worker takes it once). A run stopped mid-way resumes from its last
+        checkpoint, as after any interrupt."""
+        import signal  # noqa: PLC0415
         from multiprocessing.connection import wait  # noqa: PLC0415
 
         procs = list((getattr(self.ex, "_processes", None) or {}).values())
         self.ex.shutdown(wait=False, cancel_futures=True)
+        for proc in procs if interrupt else ():
+            with contextlib.suppress(ProcessLookupError, TypeError):
+                os.kill(proc.pid, signal.SIGINT)
         # a process's sentinel is ready once it has ended; is_alive() and join() are not to be
         # trusted here, since the pool's own thread may reap the same processes concurrently
         wait([p.sentinel for p in procs], timeout=grace)
@@ -555,16 +565,29 @@ def main(argv: list[str] | None = None) -> int:
     a.jobs = a.jobs or default_jobs(a.overrides)
     pool: list[Workers] = []
     interrupted = False
+    import signal  # noqa: PLC0415
+
+    def stop(signum, frame) -> None:
+        """SIGTERM (a kill, a time limit) or SIGHUP (a closed terminal): stop as on Ctrl-C. They
+        reach this process alone, and its workers trained on without it, at full speed."""
+        raise KeyboardInterrupt
+
+    handlers = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)
+                if signal.getsignal(sig) is signal.SIG_DFL}
     try:
         return _main(a, todo, pool)
     except KeyboardInterrupt:
         interrupted = True
         return 130
     finally:
+        for sig in handlers:  # a second one while the workers stop would cut that short
+            signal.signal(sig, signal.SIG_IGN)
         said = []
         for workers in pool:
-            workers.close(grace=5.0 if interrupted else 0.0)
+            workers.close(grace=5.0 if interrupted else 0.0, interrupt=interrupted)
             said += workers.relayed()
+        for sig, old in handlers.items():
+            signal.signal(sig, old)
         if said:
             print(file=sys.stderr)  # off the bar's line
         for kind, line in said:

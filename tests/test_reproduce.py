@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -262,6 +263,64 @@ def test_an_interrupt_stops_the_suite_in_one_line(tmp_path):
     runs = tmp_path / "runs" / "smoke"
     started = [d for d in runs.iterdir() if (d / "train.log").exists()] if runs.exists() else []
     assert len(started) <= 3, [d.name for d in started]  # of 13: the running ones and one handed out
+
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_a_kill_of_the_suite_stops_its_workers_too(tmp_path):
+    """SIGTERM to reproduce.py alone (``kill``, ``timeout``, a job's time limit; SIGHUP when its
+    terminal closes): it stops as on Ctrl-C, exit 130 and one line, and its workers stop with it.
+    Before, it died at once and its two workers trained on at full speed, orphaned, for minutes."""
+    import contextlib
+    import signal
+    import time
+
+    cmd = [sys.executable, "scripts/reproduce.py", "--profile", "smoke", "--results-dir", str(tmp_path),
+           "--out", str(tmp_path / "out"), "--skip-plots", "train.updates=100000", "--only", "table1,saturation"]
+    p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         start_new_session=True)
+    lines, workers = [], []
+    try:
+        for line in p.stdout:  # a worker trains: kill the parent alone
+            lines.append(line)
+            if "glorot.trainer" in line and " training " in line and "x 100000 updates" in line:
+                workers = [c for c in _children(p.pid) if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text()]
+                time.sleep(1.0)  # into its training loop
+                os.kill(p.pid, signal.SIGTERM)
+                break
+        lines += p.communicate(timeout=60)[0].splitlines(keepends=True)  # orphans would hold the pipe
+        assert p.returncode == 130, "".join(lines[-30:])
+        out = "".join(lines)
+        assert "Traceback" not in out and "interrupted at update" in out, out[-3000:]
+        assert lines[-1].startswith("interrupted") and "run the same command" in lines[-1]
+        assert len(workers) == 2
+        deadline = time.time() + 10
+        while any(_alive(w) for w in workers) and time.time() < deadline:
+            time.sleep(0.2)
+        assert not any(_alive(w) for w in workers), workers
+    finally:
+        for pid in [p.pid, *workers]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def test_lines_hands_on_whole_lines():
