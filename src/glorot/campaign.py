@@ -40,7 +40,7 @@ from pathlib import Path
 import pandas as pd
 
 from glorot.nn import Member
-from glorot.plan import Cost, cost, rate_at, rates_from_bench
+from glorot.plan import Cost, cost, newest_bench, rate_at, rates_from_bench
 from glorot.record import record_schedule
 from glorot.trainer import build_members
 
@@ -499,16 +499,9 @@ def bench_for_device(bench_dir: Path, device_name: str | None) -> Path | None:
     CUDA-graph rows the campaign sizes its chunks by, or None (then a window measures its own)."""
     if not device_name:
         return None
-    hits = []
-    for p in sorted(Path(bench_dir).glob("*.json")):
-        try:
-            d = json.loads(p.read_text())
-        except (OSError, ValueError):
-            continue
-        if d.get("device_name") == device_name and any(
-                r.get("engine") == "stacked_graph" for r in d.get("results", []) if isinstance(r, dict)):
-            hits.append((str(d.get("date", "")), p))
-    return max(hits)[1] if hits else None
+    hit = newest_bench(bench_dir, lambda d: d.get("device_name") == device_name and any(
+        r.get("engine") == "stacked_graph" for r in d.get("results", []) if isinstance(r, dict)))
+    return hit[0] if hit else None
 
 
 def run_campaign(campaign: str, results_dir: str | Path, deadline_s: float, rates, chunk_s: float,

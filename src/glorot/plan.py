@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,17 +96,23 @@ def rates_from_bench(path, engine: str = "stacked") -> dict[int, float]:
     return out
 
 
-def cpu_bench(folder) -> tuple[Path, dict] | None:
-    """The newest CPU ``make bench`` JSON in ``folder`` (by its ``date``) and its contents, or None."""
+def newest_bench(folder, accept: Callable[[dict], bool]) -> tuple[Path, dict] | None:
+    """The newest benchmark JSON in ``folder`` (by its ``date``) that ``accept`` takes, and its
+    contents; None without one."""
     found = []
     for path in sorted(Path(folder).glob("*.json")):
         try:
             d = json.loads(path.read_text())
         except (OSError, ValueError):
             continue
-        if isinstance(d, dict) and d.get("device") == "cpu" and "date" in d and isinstance(d.get("results"), list):
-            found.append((str(d["date"]), path, d))
-    return max(found, key=lambda f: f[0])[1:] if found else None
+        if isinstance(d, dict) and accept(d):
+            found.append((str(d.get("date", "")), path, d))
+    return max(found, key=lambda f: f[:2])[1:] if found else None
+
+
+def cpu_bench(folder) -> tuple[Path, dict] | None:
+    """The newest CPU ``make bench`` JSON in ``folder`` and its contents, or None."""
+    return newest_bench(folder, lambda d: d.get("device") == "cpu" and isinstance(d.get("results"), list))
 
 
 def rate_at(rates: dict[int, float], k: int) -> float:
