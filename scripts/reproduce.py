@@ -628,7 +628,7 @@ def _main(a, todo: list[str], pool: list[Workers]) -> int:
     complete = {e: is_complete(runs / e, a.profile, a.overrides) for e in todo}
     left = {e: n for e, n in planned.items() if not complete[e]}
     total_planned = sum(left.values())
-    note = gpu_profile_note(a.profile, [e for e in todo if not complete[e]], cfgs)
+    note = gpu_profile_note(a.profile, list(left), cfgs)
     if note:
         print(note, flush=True)
     # on a terminal: one bar over the whole suite (each run's own bar nests below it and goes away)
@@ -796,16 +796,17 @@ def gpu_profile_note(profile: str, pending: list[str], cfgs: dict) -> str | None
     if resolve_device(str(cfgs[pending[0]].train.device)).type != "cpu":
         return None
     costs = [cost(exp, cfgs[exp]) for exp in pending]
-    text = f"note: profile {profile} is sized for a GPU; on this CPU"
+    text = (f"note: profile {profile} is sized for a GPU; on this CPU its "
+            f"{sum(c.member_updates for c in costs):,} member-updates would take")
     found = cpu_bench(ROOT / "results" / "bench")
     if found:
         path, d = found
-        hours = sum(c.seconds(rates_from_bench(path)) for c in costs) / 3600
-        text += (f" its {sum(c.member_updates for c in costs):,} member-updates would take at least "
-                 f"{hours:,.0f} h at the rates `make bench` measured on {d.get('device_name', 'a CPU')} with "
-                 f"{d.get('threads', '?')} threads ({os.path.relpath(path, ROOT)}; `make bench` measures yours)")
+        rates = rates_from_bench(path)
+        hours = sum(c.seconds(rates) for c in costs) / 3600
+        text += (f" at least {hours:,.0f} h at the rates `make bench` measured on {d.get('device_name', 'a CPU')} "
+                 f"with {d.get('threads', '?')} threads ({os.path.relpath(path, ROOT)}; `make bench` measures yours)")
     else:
-        text += f" its {sum(c.member_updates for c in costs):,} member-updates would take days"
+        text += " days"
     return (text + ". Train it on a GPU (train.device=cuda; README: On a GPU) or use PROFILE=quick; Ctrl-C "
             "stops it, and the same command resumes from the last checkpoints.")
 

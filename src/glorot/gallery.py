@@ -11,9 +11,9 @@ runs (run folder, git commit, device, wall time from run.json). Then Table 1 and
 from __future__ import annotations
 
 import html
-import re
 import math
 import os
+import re
 from pathlib import Path
 
 import pandas as pd

@@ -135,14 +135,11 @@ def table(costs: list[Cost], rate: float | dict[int, float] | None = None) -> st
     head = f"{'experiment':<20} {'members':>7} {'updates':>9} {'weights':>10} {'member-upd':>12} {'5x1000-eq':>12}"
     lines = [head + (f" {'time':>9}" if rate else "")]
 
-    def seconds(c: Cost) -> float:
-        return c.seconds(rate)
-
     def row(name, members, updates, weights, mu, eq, secs):
         return f"{name:<20} {members:>7} {updates:>9} {weights:>10} {mu:>12,} {eq:>12,.0f}" + (
             f" {_hms(secs):>9}" if rate else "")
 
-    secs = [seconds(c) for c in costs] if rate else [0.0] * len(costs)
+    secs = [c.seconds(rate) for c in costs] if rate else [0.0] * len(costs)
     for c, t in zip(costs, secs):
         lines.append(row(c.experiment, c.members, f"{c.updates:,}", f"{c.weights:,}", c.member_updates,
                          c.equivalents, t))

@@ -145,16 +145,24 @@ def lacking_runs(data, only: list[str] | None) -> dict[str, tuple[str, ...]]:
             if c.id in ids and c.experiments and not set(c.experiments) <= present}
 
 
+def _old_verdicts(out: Path, columns: list[str]) -> pd.DataFrame | None:
+    """``columns`` of the ``out/verdicts.csv`` a drawing would replace, as strings; None without a
+    readable one (nothing there to protect)."""
+    path = Path(out) / "verdicts.csv"
+    if not path.exists():
+        return None
+    try:
+        return pd.read_csv(path, usecols=columns, dtype=str)
+    except (ValueError, OSError, pd.errors.ParserError):
+        return None
+
+
 def would_lose(out: Path, lacking: dict[str, tuple[str, ...]]) -> list[str]:
     """Of ``lacking``, the claims that ``out/verdicts.csv`` already holds a verdict of (not
     "missing"): drawing without their runs would replace those verdicts, and the gallery's rows,
     with "missing"."""
-    path = Path(out) / "verdicts.csv"
-    if not lacking or not path.exists():
-        return []
-    try:
-        old = pd.read_csv(path, usecols=["figure", "verdict"])
-    except (ValueError, OSError, pd.errors.ParserError):
+    old = _old_verdicts(out, ["figure", "verdict"]) if lacking else None
+    if old is None:
         return []
     return sorted(set(old.loc[old.verdict != "missing", "figure"]) & set(lacking))
 
@@ -166,12 +174,8 @@ def would_weaken(data, out: Path, only: list[str] | None) -> dict[str, tuple[str
     PROFILE=smoke``, ``make figures`` turned the committed quick verdicts into smoke ones."""
     from glorot import claims, frames  # noqa: PLC0415
 
-    path = Path(out) / "verdicts.csv"
-    if not path.exists():
-        return {}
-    try:
-        old = pd.read_csv(path, usecols=["figure", "profile"], dtype=str)
-    except (ValueError, OSError, pd.errors.ParserError):
+    old = _old_verdicts(out, ["figure", "profile"])
+    if old is None:
         return {}
     rank = {p: i for i, p in enumerate(frames.PROFILES)}  # 0 = strongest
     ids = claim_ids(only)
