@@ -19,10 +19,8 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
-import os
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +30,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import II, MISSING, DictConfig, OmegaConf, open_dict, read_write
 
 from glorot.data import DATASETS
+from glorot.files import why_unwritable
 
 
 @dataclass
@@ -450,19 +449,14 @@ def _mib(n: int) -> str:
 def check_output(out_dir: str | Path, need: int) -> None:
     """``out_dir`` can be created and written, with ``need`` bytes free; nothing is left behind."""
     out = Path(out_dir).absolute()
+    why = why_unwritable(out)
+    if why is not None:
+        verb = "create" if why.endswith("is a file") else "write"
+        raise ConfigError(f"cannot {verb} the run folder {out}: {why}; "
+                          f"choose {'another' if verb == 'create' else 'a writable'} results_dir=...")
     anc = out
     while not anc.exists():
         anc = anc.parent
-    if not anc.is_dir():
-        raise ConfigError(f"cannot create the run folder {out}: {anc} is a file (choose another results_dir=...)")
-    try:
-        fd, probe = tempfile.mkstemp(dir=anc, prefix=".glorot-probe-")
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as e:
-        raise ConfigError(f"cannot write the run folder {out}: {anc} is not writable (creating a file in it failed: "
-                          f"{e.strerror}); "
-                          "choose a writable results_dir=...") from None
     free = shutil.disk_usage(anc).free
     if free < need:
         raise ConfigError(f"not enough disk space for {out}: {_mib(free)} free under {anc}, the run needs about "

@@ -30,3 +30,21 @@ def write_text(path: str | Path, text: str) -> None:
 def write_csv(path: str | Path, df) -> None:
     """``df`` is a pandas DataFrame, written without its index."""
     atomic_write(path, lambda p: df.to_csv(p, index=False))
+
+
+def why_unwritable(folder: str | Path) -> str | None:
+    """Why ``folder`` (which may not exist yet) could not be created and written, or None when it
+    can: its nearest existing ancestor is a file, or creating a file there fails (a read-only or
+    foreign folder). Probes with a temporary file it removes; creates nothing else."""
+    anc = Path(folder).absolute()
+    while not anc.exists():
+        anc = anc.parent
+    if not anc.is_dir():
+        return f"{anc} is a file"
+    try:
+        fd, probe = tempfile.mkstemp(dir=anc, prefix=".glorot-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        return f"{anc} is not writable (creating a file in it failed: {e.strerror})"
+    return None

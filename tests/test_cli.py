@@ -1,0 +1,64 @@
+"""glorot.cli: the argument types every command line shares, and glorot.files.why_unwritable, which
+they and the trainer's pre-run check use for output folders."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+import pytest
+
+from glorot.cli import Parser, check_writable, choices_list, nonnegative_int, positive_float, positive_int
+from glorot.files import why_unwritable
+
+
+@pytest.mark.parametrize("parse,good,bad", [
+    (positive_int, [("1", 1), ("250", 250)], ["0", "-3", "2.5", "x", ""]),
+    (nonnegative_int, [("0", 0), ("7", 7)], ["-1", "1e3", "x"]),
+    (positive_float, [("0.5", 0.5), ("25000", 25000.0), ("1e-3", 1e-3)], ["0", "-1", "nan", "inf", "-inf", "x"]),
+])
+def test_number_types_take_their_range_and_name_the_bad_value(parse, good, bad):
+    for text, value in good:
+        assert parse(text) == value
+    for text in bad:
+        with pytest.raises(argparse.ArgumentTypeError, match="is not valid; it must be") as e:
+            parse(text)
+        assert text in str(e.value)
+
+
+def test_a_comma_list_of_choices_names_only_the_bad_items():
+    parse = choices_list(("png", "pdf", "svg"), "formats")
+    assert parse("png,svg") == ["png", "svg"] and parse("pdf") == ["pdf"]
+    with pytest.raises(argparse.ArgumentTypeError, match=r"^'bmp', 'gif' is not valid; valid formats: png, pdf, svg$"):
+        parse("png,bmp,gif")
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse(",")
+
+
+def test_the_parser_refuses_in_one_line_with_exit_2(capsys):
+    p = Parser(prog="tool")
+    p.add_argument("--jobs", type=positive_int)
+    with pytest.raises(SystemExit) as e:
+        p.parse_args(["--jobs", "0"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert err == "error: argument --jobs: 0 is not valid; it must be an integer >= 1 (see tool --help)\n"
+
+
+def test_why_unwritable(tmp_path, capsys):
+    assert why_unwritable(tmp_path / "new" / "deeper") is None  # created later, under a writable folder
+    assert not (tmp_path / "new").exists()  # the probe leaves nothing
+    assert list(tmp_path.iterdir()) == []
+    f = tmp_path / "a-file"
+    f.write_text("x")
+    assert why_unwritable(f / "x") == f"{f} is a file"
+    assert why_unwritable(f) == f"{f} is a file"
+    if os.geteuid() != 0:  # root writes anywhere a permission bit forbids
+        ro = tmp_path / "ro"
+        ro.mkdir(0o555)
+        assert why_unwritable(ro / "out").startswith(f"{ro} is not writable")
+    p = Parser(prog="tool")
+    with pytest.raises(SystemExit):
+        check_writable(p, "--out", f / "x")
+    assert capsys.readouterr().err == f"error: argument --out: cannot write {f / 'x'}: {f} is a file (see tool --help)\n"
+    check_writable(p, "--out", None)  # not given: nothing to check
