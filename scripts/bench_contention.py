@@ -80,20 +80,18 @@ def measure(args: list[str], policy: str, n: int, told: bool, tmp: Path, tag: st
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--repeats", type=int, default=1, help="rounds of (alone, pair) per policy (default 1)")
+    sys.path.insert(0, str(ROOT / "src"))
+    from glorot.cli import Parser, positive_int  # noqa: PLC0415
+    from glorot.threads import POLICIES, available_cores  # noqa: PLC0415
+
+    p = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--repeats", type=positive_int, default=1, help="rounds of (alone, pair) per policy (default 1)")
     p.add_argument("--policies", default="legacy,passive,bounded,adaptive",
                    help="comma-separated GLOROT_THREAD_POLICY values (default: legacy,passive,bounded,adaptive)")
     p.add_argument("--told", action="store_true", help="also pairs told of each other (GLOROT_PARALLEL_JOBS=2)")
     p.add_argument("--json", default=None, help="also write the measurements here")
     p.add_argument("train_args", nargs="*", help=f"glorot.train overrides (default: {' '.join(DEFAULT_ARGS)})")
     a = p.parse_args(argv)
-    sys.path.insert(0, str(ROOT / "src"))
-    from glorot.threads import POLICIES, available_cores  # noqa: PLC0415
-
-    if a.repeats < 1:
-        print(f"error: --repeats {a.repeats}: must be at least 1", file=sys.stderr)
-        return 2
     policies = [x.strip() for x in a.policies.split(",") if x.strip()]
     bad = [x for x in policies if x not in POLICIES]
     if bad or not policies:

@@ -34,6 +34,7 @@ import torch
 from omegaconf import OmegaConf
 
 from glorot import shapeset, threads
+from glorot.cli import Parser, positive_float, positive_int
 from glorot.trainer import cpu_model
 
 
@@ -149,13 +150,13 @@ def report(a, floor: float, out: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = Parser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", type=Path, help="a profile's run folder, e.g. results/runs/quick")
-    p.add_argument("--steps", type=int, default=100, help="training updates timed per experiment (default 100)")
-    p.add_argument("--old-wall", type=float, help="wall seconds of the code to beat, measured side by side")
-    p.add_argument("--new-wall", type=float, help="wall seconds of this code in the same pair")
-    p.add_argument("--cores", type=int, default=2, help="cores the work is spread on (default 2)")
-    p.add_argument("--jobs", type=int, default=1, help="copies of the measurement run at once (default 1)")
+    p.add_argument("--steps", type=positive_int, default=100, help="training updates timed per experiment (default 100)")
+    p.add_argument("--old-wall", type=positive_float, help="wall seconds of the code to beat, measured side by side")
+    p.add_argument("--new-wall", type=positive_float, help="wall seconds of this code in the same pair")
+    p.add_argument("--cores", type=positive_int, default=2, help="cores the work is spread on (default 2)")
+    p.add_argument("--jobs", type=positive_int, default=1, help="copies of the measurement run at once (default 1)")
     p.add_argument("--json", type=Path, help="write the numbers here too")
     a = p.parse_args(argv)
     if not a.runs.is_dir():

@@ -19,6 +19,7 @@ import time
 import torch
 
 from glorot import shapeset as S
+from glorot.cli import Parser, positive_int
 
 SHAPES = [(10, 100), (1, 10_000), (40, 10)]
 
@@ -62,10 +63,10 @@ def device_name(dev: torch.device) -> str:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--repeat", type=int, default=3, help="timed calls per shape (best is reported)")
+    p = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--repeat", type=positive_int, default=3, help="timed calls per shape (best is reported)")
     p.add_argument("--device", default="all", choices=["cpu", "cuda", "all"])
-    p.add_argument("--threads", type=int, nargs="*", help="CPU thread counts (default: 1 and torch's)")
+    p.add_argument("--threads", type=positive_int, nargs="*", help="CPU thread counts (default: 1 and torch's)")
     a = p.parse_args(argv)
     runs = []
     if a.device in ("cpu", "all"):

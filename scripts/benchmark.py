@@ -37,6 +37,7 @@ import os
 import platform
 import shlex
 import statistics
+import re
 import sys
 import tempfile
 import time
@@ -50,6 +51,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
+from glorot.cli import Parser, nonnegative_int, positive_float, positive_int  # noqa: E402
 from glorot.nn import Member, StackedMLP, get_activation  # noqa: E402
 from glorot.plan import n_weights  # noqa: E402
 from glorot.trainer import BatchSampler, device_name, make_step, resolve_device  # noqa: E402
@@ -262,31 +264,31 @@ ENGINES = ("naive", "torch_func", "stacked", "stacked_graph")
 
 
 def parse(argv=None):
-    p = argparse.ArgumentParser(
+    p = Parser(
         description="Member-updates/s of the stacked engine (eager and CUDA graph) against a naive per-model "
                     "loop and torch.func ensembling (stack_module_state + vmap + grad), paper network.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--depth", type=int, default=5, help="hidden layers (paper: 5)")
-    p.add_argument("--width", type=int, default=1000, help="hidden units per layer (paper: 1000)")
-    p.add_argument("--batch-size", type=int, default=10, help="mini-batch size (paper Sec. 2.3: 10)")
+    p.add_argument("--depth", type=nonnegative_int, default=5, help="hidden layers (paper: 5)")
+    p.add_argument("--width", type=positive_int, default=1000, help="hidden units per layer (paper: 1000)")
+    p.add_argument("--batch-size", type=positive_int, default=10, help="mini-batch size (paper Sec. 2.3: 10)")
     p.add_argument("--activation", default="tanh", choices=["tanh", "sigmoid", "softsign", "relu"])
-    p.add_argument("--lr", type=float, default=0.01)
+    p.add_argument("--lr", type=positive_float, default=0.01)
     p.add_argument("--ks", default=None,
                    help="comma-separated stack sizes K (default: 1,10,100,200 on a GPU; 1,10 on a CPU)")
-    p.add_argument("--member-updates", type=int, default=None,
+    p.add_argument("--member-updates", type=positive_int, default=None,
                    help="member-updates per timed block; steps = ceil(this / K) "
                         "(default: 20000 on a GPU, 300 on a CPU; ignored with --budget-s)")
-    p.add_argument("--budget-s", type=float, default=None,
+    p.add_argument("--budget-s", type=positive_float, default=None,
                    help="instead of --member-updates: size every timed block so that all timed blocks together "
                         "take about this many seconds (each engine gets the same time; set-up and warm-up "
                         "not counted), e.g. 60 in a GPU window")
-    p.add_argument("--repeats", type=int, default=3, help="timed blocks per engine, interleaved")
-    p.add_argument("--warmup", type=int, default=5, help="untimed steps before the first block")
-    p.add_argument("--record-every", type=int, default=1000, help="updates between record steps")
+    p.add_argument("--repeats", type=positive_int, default=3, help="timed blocks per engine, interleaved")
+    p.add_argument("--warmup", type=nonnegative_int, default=5, help="untimed steps before the first block")
+    p.add_argument("--record-every", type=positive_int, default=1000, help="updates between record steps")
     p.add_argument("--no-record", action="store_true", help="skip the recording measurement")
     p.add_argument("--no-naive", action="store_true", help="skip the naive baseline")
     p.add_argument("--no-torch-func", action="store_true", help="skip the torch.func ensembling peer")
-    p.add_argument("--n-train", type=int, default=10_000, help="size of the (random) on-device training set")
+    p.add_argument("--n-train", type=positive_int, default=10_000, help="size of the (random) on-device training set")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     p.add_argument("--tf32", action="store_true",
@@ -297,7 +299,7 @@ def parse(argv=None):
     p.add_argument("--no-cuda-graph", action="store_true",
                    help="on a GPU, skip the stacked engine with the whole step in a CUDA graph "
                         "(train.cuda_graph=true)")
-    p.add_argument("--copy-mbytes", type=int, default=None,
+    p.add_argument("--copy-mbytes", type=positive_int, default=None,
                    help="buffer size for the copy-rate measurement (default 1024 on GPU, 256 on CPU)")
     p.add_argument("--json", type=Path, default=None, help="write the results here as JSON")
     a = p.parse_args(argv)
@@ -307,20 +309,28 @@ def parse(argv=None):
         p.error(f"--ks {a.ks!r}: expected comma-separated positive integers, e.g. 1,10,100,200")
     if a.ks_list is not None and (not a.ks_list or min(a.ks_list) < 1):
         p.error(f"--ks {a.ks!r}: expected comma-separated positive integers, e.g. 1,10,100,200")
-    if a.budget_s is not None and not a.budget_s > 0:
-        p.error(f"--budget-s {a.budget_s}: must be > 0 seconds")
+    if a.n_train < a.batch_size:
+        p.error(f"argument --n-train: {a.n_train} is smaller than --batch-size {a.batch_size}")
+    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", a.device):
+        p.error(f"argument --device: {a.device!r} is not valid; valid: auto, cpu, cuda, cuda:N")
+    try:
+        a.dev = resolve_device(a.device)
+    except RuntimeError:
+        p.error(f"argument --device: {a.device}, but CUDA is not available here; use --device cpu")
+    if a.dev.type == "cuda" and (a.dev.index or 0) >= torch.cuda.device_count():
+        p.error(f"argument --device: {a.device}, but this machine has {torch.cuda.device_count()} CUDA device(s)")
+    if a.cuda_graph and a.dev.type != "cuda":
+        p.error(f"argument --cuda-graph: needs a CUDA device; this run is on {a.dev}")
     return a
 
 
 def main(argv=None) -> dict:
     a = parse(argv)
-    dev = resolve_device(a.device)
+    dev = a.dev
     dtype = getattr(torch, a.dtype)
     gpu = dev.type == "cuda"
     if gpu:
         torch.backends.cuda.matmul.allow_tf32 = a.tf32
-    if a.cuda_graph and not gpu:
-        raise SystemExit(f"error: --cuda-graph needs a CUDA device; this run is on {dev}")
     graph = gpu and not a.no_cuda_graph
     shortened = []
     ks = a.ks_list

@@ -24,8 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main(argv: list[str] | None = None) -> int:
     from glorot import campaign as C  # noqa: PLC0415
+    from glorot.cli import Parser, positive_float, positive_int  # noqa: PLC0415
 
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
 
     def common(sp):
@@ -33,11 +34,11 @@ def main(argv: list[str] | None = None) -> int:
         sp.add_argument("--results-dir", default=str(ROOT / "results"), help="holds runs/<profile>/ (default: results)")
         sp.add_argument("--bench", default=None, metavar="JSON",
                         help="a benchmark JSON (scripts/benchmark.py --json): chunk sizes and times at its rates")
-        sp.add_argument("--rate", type=float, default=None,
+        sp.add_argument("--rate", type=positive_float, default=None,
                         help="instead of --bench: one 5x1000-equivalent member-updates/s for every stack size")
         sp.add_argument("--cuda-graph", action="store_true",
                         help="size with the CUDA-graph rows of --bench (and, for run, train with train.cuda_graph=true)")
-        sp.add_argument("--chunk-s", type=float, default=420.0,
+        sp.add_argument("--chunk-s", type=positive_float, default=420.0,
                         help="the most estimated seconds one chunk may take (default 420: ~7 min)")
 
     st = sub.add_parser("status", help="print the chunk table (done / next / size / est. time / records)")
@@ -46,9 +47,9 @@ def main(argv: list[str] | None = None) -> int:
 
     rn = sub.add_parser("run", help="train the next unfinished chunks under a deadline")
     common(rn)
-    rn.add_argument("--deadline-s", type=float, required=True, help="stop starting chunks after this many seconds")
+    rn.add_argument("--deadline-s", type=positive_float, required=True, help="stop starting chunks after this many seconds")
     rn.add_argument("--out", type=Path, default=None, help="write train.log, campaign.json, records.tar.gz here")
-    rn.add_argument("--max-chunks", type=int, default=None, help="train at most this many chunks")
+    rn.add_argument("--max-chunks", type=positive_int, default=None, help="train at most this many chunks")
     rn.add_argument("--device", default="auto", help="train.device for every chunk (auto | cpu | cuda)")
     rn.add_argument("overrides", nargs="*", help="extra Hydra overrides for every chunk")
 

@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from glorot.cli import Parser, nonnegative_float
+
 COMPARED = ("members.csv", "metrics.csv")
 
 
@@ -101,11 +103,11 @@ def compare_trees(a: Path, b: Path, only: list[str] | None = None) -> list[dict]
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("a", type=Path, help="first run tree (e.g. results/runs/quick)")
     p.add_argument("b", type=Path, help="second run tree")
     p.add_argument("--only", nargs="*", default=None, metavar="EXPERIMENT", help="compare only these runs")
-    p.add_argument("--tol", type=float, default=0.0, help="largest absolute difference accepted (default 0)")
+    p.add_argument("--tol", type=nonnegative_float, default=0.0, help="largest absolute difference accepted (default 0)")
     p.add_argument("--all", action="store_true", help="list identical columns too")
     a = p.parse_args(argv)
     for root in (a.a, a.b):

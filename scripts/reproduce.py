@@ -43,6 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))  # glorot.threads: no dependencies, safe before torch
 from glorot import threads  # noqa: E402
+from glorot.cli import Parser, check_writable, positive_float, positive_int  # noqa: E402
 
 threads.configure_env()  # the wait policy (GOMP_SPINCOUNT) before torch loads (glorot.threads: why)
 
@@ -81,13 +82,6 @@ def is_complete(run_dir: Path, profile: str | None = None, overrides: list[str] 
     if profile is None or not run_dir.is_dir() or not any(run_dir.rglob("members.csv")):
         return False
     return campaign.experiment_complete(run_dir, campaign.compose(profile, run_dir.name, list(overrides or [])))
-
-
-class _Parser(argparse.ArgumentParser):
-    """A bad argument is one line (``error: ...``) and exit 2, as in glorot.train."""
-
-    def error(self, message: str):
-        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
 
 def preflight(todo: list[str], profile: str, results_dir: str, overrides: list[str],
@@ -526,7 +520,7 @@ def summary_table(rows: list[dict], plot_s: float | None, total: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = _Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--profile", default="quick", choices=PROFILES,
                    help="a budget from configs/profile/ (default: quick)")
     p.add_argument("--results-dir", default="results", help="where run folders go (runs/<profile>/...)")
@@ -537,14 +531,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--subprocess", action="store_true",
                    help="train each experiment in its own `python -m glorot.train` process "
                         "(default: all in this process; the run folders are the same)")
-    p.add_argument("--jobs", type=int, default=None,
+    p.add_argument("--jobs", type=positive_int, default=None,
                    help="experiments trained at once, each in a worker process with its share of the "
                         "cores (default: 2 on a CPU with 2+ cores, 1 with train.device=cuda); the numbers "
                         "are the same at any value")
     p.add_argument("--plan", action="store_true",
                    help="print members, updates and 5x1000-equivalent member-updates per experiment "
                         "(glorot.plan) and exit without training")
-    p.add_argument("--rate", type=float, default=None,
+    p.add_argument("--rate", type=positive_float, default=None,
                    help="with --plan: an engine's measured 5x1000-equivalent member-updates/s "
                         "(make bench) to turn the plan into times")
     p.add_argument("--bench", default=None, metavar="JSON",
@@ -559,9 +553,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: unknown experiment(s) {unknown}; valid choices: {', '.join(EXPERIMENTS)}", file=sys.stderr)
         return 2
     todo = a.only or EXPERIMENTS
-    if a.jobs is not None and a.jobs < 1:
-        print(f"error: --jobs {a.jobs}: must be at least 1", file=sys.stderr)
+    if (a.rate or a.bench) and not a.plan:
+        # without --plan they did nothing, and the suite trained (for hours at paper) as if unasked
+        print(f"error: {'--rate' if a.rate else '--bench'} only sizes the table of --plan, which trains nothing; "
+              "add --plan or drop it", file=sys.stderr)
         return 2
+    if a.out and not (a.plan or a.skip_plots):  # before hours of training, not when plotting fails
+        check_writable(p, "--out", a.out if Path(a.out).is_absolute() else ROOT / a.out)
+    if a.bench:
+        from glorot.plan import rates_from_bench  # noqa: PLC0415
+
+        try:
+            rates_from_bench(a.bench)
+        except ValueError as e:
+            print(f"error: --bench {e}", file=sys.stderr)
+            return 2
     a.jobs = a.jobs or default_jobs(a.overrides)
     pool: list[Workers] = []
     interrupted = False

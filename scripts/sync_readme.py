@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+from glorot.cli import Parser  # noqa: E402
 START, END = "<!-- gallery:start (results/gallery.md) -->", "<!-- gallery:end -->"
 
 
@@ -25,7 +27,7 @@ def synced(readme: str, gallery: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--check", action="store_true", help="only compare; exit 1 if the README is out of date")
     p.add_argument("--readme", type=Path, default=ROOT / "README.md")
     p.add_argument("--gallery", type=Path, default=ROOT / "results" / "gallery.md")

@@ -1,7 +1,9 @@
 """Every wrong turn a newcomer can take, as a table run through the real entry points (issue 17).
 
 Each row is a real subprocess: ``python -m glorot.train`` (or ``python -m glorot.data`` = ``make
-data``, ``make data``, ``scripts/reproduce.py``, ``python -m glorot.plot``) with one bad input, in its own temporary results
+data``, ``make data``, ``scripts/reproduce.py``, ``python -m glorot.plot``, and the other command
+lines: ``glorot.theory``, ``glorot.diagnose``, ``glorot.export``, ``scripts/benchmark.py``,
+``scripts/campaign.py``, ...) with one bad input, in its own temporary results
 folder that already holds an earlier run. Each must end with exit status 2, exactly one line of
 output starting with ``error:`` that names the bad value, and the results folder exactly as it was
 (no run folder, no ``.hydra/``, no ``train.log``, the earlier run untouched). The test prints
@@ -43,7 +45,7 @@ class Row:
     name: str
     args: list[str]
     expect: list[str]  # substrings of the one error line (the bad value first)
-    tool: str = "train"  # train | data | reproduce | make | plot
+    tool: str = "train"  # train | data | reproduce | make | plot | python (any command line; see command())
     base: bool = True  # prepend BASE (train only)
     setup: str | None = None  # name of a setup step (a bad data folder, a read-only results dir, ...)
     env: dict = field(default_factory=dict)
@@ -144,6 +146,46 @@ def rows() -> list[Row]:
             tool="reproduce"),
         Row("reproduce: repeated seed", ["stack.seeds=[1,1]", "--only", "table1"], ["stack.seeds=[1, 1]", "repeat"],
             tool="reproduce"),
+        # the other command lines (tool "python": the arguments after the interpreter; {results} is the
+        # row's results folder): argparse's two-line usage block, or a traceback, used to answer these
+        Row("plan: --bench missing", ["scripts/reproduce.py", "--plan", "--bench", "{results}/none.json"],
+            ["--bench", "none.json", "no such file", "make bench"], tool="python"),
+        Row("plan: --bench not JSON", ["scripts/reproduce.py", "--plan", "--bench", "README.md"],
+            ["--bench README.md", "not JSON"], tool="python", slow=True),
+        Row("plan: --rate nan", ["scripts/reproduce.py", "--plan", "--rate", "nan"],
+            ["--rate", "nan", "finite number > 0"], tool="python", slow=True),
+        Row("reproduce: --rate without --plan", ["scripts/reproduce.py", "--results-dir", "{results}", "--rate", "5"],
+            ["--rate", "--plan"], tool="python"),
+        Row("reproduce: --out unwritable", ["scripts/reproduce.py", "--profile", "smoke", "--results-dir", "{results}",
+                                            "--only", "init_tanh", "--out", "/dev/null/x"],
+            ["--out", "/dev/null/x", "/dev/null is a file"], tool="python"),
+        Row("plot: format", ["--only", "fig05", "--formats", "png,bmp"], ["'bmp'", "png", "pdf", "svg"], tool="plot"),
+        Row("plot: dpi", ["--only", "fig05", "--dpi", "0"], ["--dpi", "0", "integer >= 1"], tool="plot", slow=True),
+        Row("plot: no png", ["--only", "fig05", "--formats", "pdf"], ["--formats", "pdf", "png"], tool="plot",
+            slow=True),
+        Row("plot: --out unwritable", ["-m", "glorot.plot", "--runs", "{results}", "--only", "fig05", "--out",
+                                       "/dev/null/x"], ["--out", "/dev/null/x", "/dev/null is a file"], tool="python"),
+        Row("theory: activation", ["-m", "glorot.theory", "activation=gelux"], ["activation=gelux", *acts],
+            tool="python"),
+        Row("theory: typo", ["-m", "glorot.theory", "model.widht=10"], ["model.widht", "did you mean model.width?"],
+            tool="python", slow=True),
+        Row("theory: q0", ["-m", "glorot.theory", "--q0", "-1"], ["--q0", "-1", "finite number > 0"], tool="python"),
+        Row("theory: max depth", ["-m", "glorot.theory", "--max-depth", "0"], ["--max-depth", "0", "integer >= 1"],
+            tool="python", slow=True),
+        Row("diagnose: --tensorboard unwritable", ["-m", "glorot.diagnose", "{results}", "--tensorboard", "/dev/null/x"],
+            ["--tensorboard", "/dev/null/x", "/dev/null is a file"], tool="python"),
+        Row("export: --tensorboard unwritable", ["-m", "glorot.export", "{results}", "--tensorboard", "/dev/null/x"],
+            ["--tensorboard", "/dev/null/x", "/dev/null is a file"], tool="python", slow=True),
+        Row("bench: device", ["scripts/benchmark.py", "--device", "gpu0", "--json", "{results}/b.json"],
+            ["--device", "'gpu0'", "auto, cpu, cuda"], tool="python"),
+        Row("bench: width", ["scripts/benchmark.py", "--width", "-3", "--json", "{results}/b.json"],
+            ["--width", "-3", "integer >= 1"], tool="python", slow=True),
+        Row("bench: repeats", ["scripts/benchmark.py", "--repeats", "0", "--json", "{results}/b.json"],
+            ["--repeats", "0", "integer >= 1"], tool="python", slow=True),
+        Row("campaign: rate", ["scripts/campaign.py", "status", "--results-dir", "{results}", "--rate", "-3"],
+            ["--rate", "-3", "finite number > 0"], tool="python", slow=True),
+        Row("bench_floor: jobs", ["scripts/bench_floor.py", "{results}", "--jobs", "0"], ["--jobs", "0", "integer >= 1"],
+            tool="python", slow=True),
     ]
     return r
 
@@ -240,6 +282,8 @@ def command(row: Row, extra: list[str], results: Path) -> list[str]:
         return [sys.executable, "-m", "glorot.data", *extra, *row.args]
     if row.tool == "make":
         return ["make", "-s", "-o", "setup", "data", f"DATA={extra[0]}", f"BIN={Path(sys.executable).parent}"]
+    if row.tool == "python":
+        return [sys.executable, *(a.replace("{results}", str(results)) for a in row.args)]
     if row.tool == "plot":  # the plotting stage on the earlier run, into the results folder
         return [sys.executable, "-m", "glorot.plot", "--runs", str(results), "--out", str(results / "out"), *row.args]
     # reproduce: overrides go before --only (which takes the rest)
@@ -330,7 +374,7 @@ def check_table(table: list[Row], capsys) -> None:
 def test_every_bad_input_is_refused_in_one_line_and_leaves_nothing_behind(capsys):
     table = [r for r in rows() if not r.slow] + environment_rows()
     kinds = {r.tool for r in table}
-    assert len(table) >= 30 and kinds == {"train", "data", "make", "reproduce", "plot"}
+    assert len(table) >= 30 and kinds == {"train", "data", "make", "reproduce", "plot", "python"}
     check_table(table, capsys)
 
 

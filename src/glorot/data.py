@@ -231,9 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m glorot.data [ROOT]`` (``make data``): fetch and verify MNIST into ROOT (default
     data/). A corrupt or truncated copy is replaced by a fresh one, after saying so. Exit 2 with one
     line naming the file and the fix when that cannot be done."""
-    import argparse
+    from glorot.cli import Parser  # noqa: PLC0415
 
-    p = argparse.ArgumentParser(description=main.__doc__)
+    p = Parser(prog="python -m glorot.data", description=main.__doc__)
     p.add_argument("root", nargs="?", default="data")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")

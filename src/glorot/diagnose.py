@@ -29,7 +29,6 @@ What the findings say (each names the layer and the number):
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import sys
@@ -363,14 +362,18 @@ def report(run: WatchRun, out: str | Path | None = None, steps: list[int] | None
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m glorot.diagnose",
-                                description="Figures and a per-layer diagnosis of a glorot.watch run folder.")
+    from glorot.cli import Parser, check_writable  # noqa: PLC0415
+
+    p = Parser(prog="python -m glorot.diagnose",
+               description="Figures and a per-layer diagnosis of a glorot.watch run folder.")
     p.add_argument("run", help="the run folder written by glorot.watch(..., out=RUN)")
     p.add_argument("--out", default=None, help="where to write diagnosis.md and the figures (default RUN/diagnosis)")
     p.add_argument("--steps", type=int, nargs="+", default=None,
                    help="recorded steps to draw the histograms at (default: init, last and one between)")
     p.add_argument("--tensorboard", default=None, metavar="DIR", help="also write TensorBoard events into DIR")
     a = p.parse_args(argv)
+    check_writable(p, "--out", a.out)
+    check_writable(p, "--tensorboard", a.tensorboard)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         run = load_run(a.run)

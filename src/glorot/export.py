@@ -10,7 +10,6 @@ member (``DIR/member<k>``). Needs the ``tensorboard`` package: ``pip install glo
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -78,11 +77,13 @@ def export_tensorboard(run_dir: str | Path, logdir: str | Path) -> dict[str, int
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m glorot.export",
-                                description="Export a run folder's records as TensorBoard events.")
+    from glorot.cli import Parser, check_writable  # noqa: PLC0415
+
+    p = Parser(prog="python -m glorot.export", description="Export a run folder's records as TensorBoard events.")
     p.add_argument("run", help="a run folder (glorot.watch or the suite's trainer)")
     p.add_argument("--tensorboard", required=True, metavar="DIR", help="the TensorBoard log folder to write")
     a = p.parse_args(argv)
+    check_writable(p, "--tensorboard", a.tensorboard)
     if not (Path(a.run) / "stats.parquet").exists():
         print(f"error: {a.run} has no stats.parquet: not a recorded run folder", file=sys.stderr)
         return 2

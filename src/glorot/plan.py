@@ -87,10 +87,22 @@ def rates_from_bench(path, engine: str = "stacked") -> dict[int, float]:
     """K -> median member-updates/s of ``engine`` ("stacked", or "stacked_graph": the CUDA-graph
     step) with recording off, from a bench JSON, in 5x1000-equivalent member-updates/s: a bench
     run on a smaller network (the JSON's ``network``) is scaled by its weights / PAPER_WEIGHTS."""
-    d = json.loads(Path(path).read_text())
-    scale = bench_weights(d["network"]) / PAPER_WEIGHTS if "network" in d else 1.0
-    out = {int(r["k"]): float(r["member_updates_per_s"]["median"]) * scale for r in d["results"]
-           if r["engine"] == engine and r["recording"] == "off"}
+    try:
+        d = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file (make bench writes one into results/bench/)") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path}: cannot be read ({getattr(e, 'strerror', None) or e})") from None
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path}: not JSON ({e}); a `make bench` JSON is expected") from None
+    try:
+        scale = bench_weights(d["network"]) / PAPER_WEIGHTS if "network" in d else 1.0
+        out = {int(r["k"]): float(r["member_updates_per_s"]["median"]) * scale for r in d["results"]
+               if r["engine"] == engine and r["recording"] == "off"}
+    except KeyError as e:
+        raise ValueError(f"{path}: not a `make bench` JSON (it has no {e} field)") from None
+    except (TypeError, ValueError, AttributeError) as e:
+        raise ValueError(f"{path}: not a `make bench` JSON ({e})") from None
     if not out:
         raise ValueError(f"{path}: no {engine} rows with recording off")
     return out

@@ -20,7 +20,6 @@ Examples::
 
 from __future__ import annotations
 
-import argparse
 import logging
 import re
 import sys
@@ -397,7 +396,12 @@ def make_all(data: SimpleNamespace, out: Path, only: list[str] | None = None, ru
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
+    from matplotlib.backend_bases import FigureCanvasBase  # noqa: PLC0415
+
+    from glorot.cli import Parser, check_writable, choices_list, positive_int  # noqa: PLC0415
+
+    formats = tuple(sorted(FigureCanvasBase.get_supported_filetypes()))
+    ap = Parser(
         prog="python -m glorot.plot",
         description="Plotting stage: read recorded run folders (never trains) and write the paper's figures, "
                     "Table 1, verdicts.csv and the gallery (index.html, gallery.md).",
@@ -412,9 +416,11 @@ def main(argv: list[str] | None = None) -> int:
                     "or parts of file names (relu30, saturation); a comma list works too")
     ap.add_argument("--data", choices=DATASETS, help="only runs on this data set (e.g. the Shapeset versions "
                     "of Figs. 2-10: --data shapeset --out results/shapeset)")
-    ap.add_argument("--formats", nargs="+", default=["png", "pdf"], help="image formats (default: png pdf)")
-    ap.add_argument("--dpi", type=int, default=120)
-    ap.add_argument("--jobs", type=int, default=None, metavar="N",
+    ap.add_argument("--formats", nargs="+", type=choices_list(formats, "formats"), default=[["png", "pdf"]],
+                    help="image formats, png among them (the gallery shows png): any of "
+                         f"{', '.join(formats)} (default: png pdf)")
+    ap.add_argument("--dpi", type=positive_int, default=120, help="dots per inch of the raster images (default: 120)")
+    ap.add_argument("--jobs", type=positive_int, default=None, metavar="N",
                     help="figures drawn at once by forked workers (default: one per core, at most 4, on Linux; "
                          "1 elsewhere); the files do not depend on it")
     ap.add_argument("--allow-missing", action="store_true",
@@ -426,6 +432,11 @@ def main(argv: list[str] | None = None) -> int:
                          "without it such a call is refused and writes nothing")
     ap.add_argument("-q", "--quiet", action="store_true")
     a = ap.parse_args(argv)
+    a.formats = list(dict.fromkeys(f for item in a.formats for f in item))  # "png,svg" as Hydra writes lists
+    if "png" not in a.formats:  # index.html and gallery.md would show older png files, or none
+        ap.error(f"argument --formats: {' '.join(a.formats)} lacks png, which the gallery shows; "
+                 f"add it (--formats png {' '.join(a.formats)})")
+    check_writable(ap, "--out", a.out)
     logging.basicConfig(level=logging.WARNING if a.quiet else logging.INFO, format="%(levelname)s %(message)s")
     runs = Path(a.runs)
     from glorot.diagnose import is_watch_run  # noqa: PLC0415
@@ -481,9 +492,6 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:
         pass
     jobs = default_jobs() if a.jobs is None else a.jobs
-    if jobs < 1:
-        print(f"error: --jobs {jobs} is not valid; it must be 1 or more", file=sys.stderr)
-        return 2
     # one torch thread whatever --jobs: no OpenMP pool may exist when the figure workers are forked,
     # and the few torch reductions of the theory lines then give the same bits at any --jobs
     import torch  # noqa: PLC0415

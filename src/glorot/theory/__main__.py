@@ -11,6 +11,7 @@ import sys
 import numpy as np
 import pandas as pd
 
+from glorot.cli import Parser, positive_float, positive_int
 from glorot.nn import split_spec
 from glorot.theory import critical_points, data_q0, depth_scales, moments, predict
 
@@ -34,7 +35,7 @@ def _compose(overrides: list[str]):
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="python -m glorot.theory",
         description="Mean-field prediction (wide limit, at initialization) of the per-layer std of "
                     "pre-activations s, activations z = f(s) and back-propagated gradients dC/ds, for the "
@@ -44,15 +45,20 @@ def main(argv: list[str] | None = None) -> int:
                "  python -m glorot.theory experiment=depth30 activation=selu init=lecun",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. activation=tanh init=standard model.depth=5")
-    p.add_argument("--q0", type=float, default=None,
+    p.add_argument("--q0", type=positive_float, default=None,
                    help="input second moment mean_i x_i^2 (default: computed from the data: per example of the "
                         "monitor set for the predictions, the training set's mean for init=critical)")
-    p.add_argument("--max-depth", type=int, default=1000, help="how deep to look for the depth scales (default 1000)")
+    p.add_argument("--max-depth", type=positive_int, default=1000, help="how deep to look for the depth scales (default 1000)")
     a = p.parse_args(argv)
     try:
         cfg = _compose(list(a.overrides))
-    except Exception as e:  # noqa: BLE001 - hydra's own message names the bad override
-        print(f"error: {e}", file=sys.stderr)
+    except Exception as e:  # noqa: BLE001 - a refusal in one line, as glorot.train gives it
+        from glorot.train import explain  # noqa: PLC0415
+
+        line = explain(e)
+        if line is None:
+            raise
+        print(f"error: {line}", file=sys.stderr)
         return 2
     acts = list(cfg.stack.activations) or [cfg.activation.name]
     inits = list(cfg.stack.inits) or [cfg.init.name]
