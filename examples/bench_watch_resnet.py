@@ -7,7 +7,6 @@ load of a shared machine hits both alike).
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 
@@ -16,19 +15,24 @@ from torch import nn
 from torchvision.models import resnet18
 
 from glorot import watch
+from glorot.cli import Parser, positive_int
+from glorot.cli import device as cli_device
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--size", type=int, default=224, help="image side (default 224, ImageNet)")
-    p.add_argument("--monitor", type=int, default=16, help="monitor-set size")
-    p.add_argument("--batch", type=int, default=32, help="training batch size")
-    p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--threads", type=int, default=torch.get_num_threads())
-    p.add_argument("--device", default="cpu")
+    p = Parser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--size", type=positive_int, default=224, help="image side (default 224, ImageNet)")
+    p.add_argument("--monitor", type=positive_int, default=16, help="monitor-set size (at most --batch)")
+    p.add_argument("--batch", type=positive_int, default=32, help="training batch size")
+    p.add_argument("--repeats", type=positive_int, default=3)
+    p.add_argument("--threads", type=positive_int, default=torch.get_num_threads())
+    p.add_argument("--device", default="cpu", help="auto | cpu | cuda | cuda:N")
     a = p.parse_args(argv)
+    if a.monitor > a.batch:
+        p.error(f"argument --monitor: {a.monitor} is larger than --batch {a.batch}; the monitor set is "
+                f"the first examples of the batch")
+    dev = cli_device(p, "--device", a.device)
     torch.set_num_threads(a.threads)
-    dev = torch.device(a.device)
     torch.manual_seed(0)
     model = resnet18(weights=None, num_classes=1000).to(dev)
     n_params = sum(q.numel() for q in model.parameters())

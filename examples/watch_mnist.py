@@ -22,8 +22,11 @@ import torch
 from torch import nn
 
 from glorot import watch
+from glorot.cli import Parser, check_writable, nonnegative_int, positive_float, positive_int
 from glorot.data import DataError, load_mnist
 from glorot.diagnose import load_run, report
+
+MNIST_TEST = 10_000  # examples in the paper's test split, the monitor set's source
 
 
 def cnn() -> nn.Module:
@@ -76,23 +79,25 @@ def train(name: str, model: nn.Module, data, args, image: bool) -> Path:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--steps", type=int, default=300,
+    p = Parser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--steps", type=positive_int, default=300,
                    help="updates per model (default 300: ~12 s for both on 2 CPU cores)")
-    p.add_argument("--every", type=int, default=100, help="record every N updates (plus step 0 and log-spaced early)")
-    p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--lr", type=float, default=0.1)
-    p.add_argument("--monitor", type=int, default=300, help="monitor-set size: the first N test examples")
+    p.add_argument("--every", type=positive_int, default=100,
+                   help="record every N updates (plus step 0 and log-spaced early)")
+    p.add_argument("--batch", type=positive_int, default=32)
+    p.add_argument("--lr", type=positive_float, default=0.1)
+    p.add_argument("--monitor", type=positive_int, default=300,
+                   help=f"monitor-set size: the first N test examples (at most {MNIST_TEST})")
     p.add_argument("--init", choices=["default", "normalized"], default="default", help="the MLP's init")
     p.add_argument("--models", nargs="+", choices=["cnn", "mlp"], default=["cnn", "mlp"])
-    p.add_argument("--data", default="data", help="folder holding mnist.pkl.gz")
+    p.add_argument("--data", default="data", help="folder holding mnist.pkl.gz (fetched there if missing)")
     p.add_argument("--out", default="runs/watch_mnist")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=nonnegative_int, default=0)
     a = p.parse_args(argv)
-    if a.steps < 1 or a.every < 1:
-        print(f"error: --steps {a.steps} / --every {a.every} must be >= 1", file=sys.stderr)
-        return 2
+    if a.monitor > MNIST_TEST:
+        p.error(f"argument --monitor: {a.monitor} is not valid; MNIST's test split has {MNIST_TEST} "
+                f"examples (choose 1 to {MNIST_TEST})")
+    check_writable(p, "--out", a.out)
     try:
         data = load_mnist(a.data)
     except DataError as e:

@@ -37,7 +37,6 @@ import os
 import platform
 import shlex
 import statistics
-import re
 import sys
 import tempfile
 import time
@@ -52,9 +51,10 @@ import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
 from glorot.cli import Parser, nonnegative_int, positive_float, positive_int  # noqa: E402
+from glorot.cli import device as cli_device  # noqa: E402
 from glorot.nn import Member, StackedMLP, get_activation  # noqa: E402
 from glorot.plan import n_weights  # noqa: E402
-from glorot.trainer import BatchSampler, device_name, make_step, resolve_device  # noqa: E402
+from glorot.trainer import BatchSampler, device_name, make_step  # noqa: E402
 
 N_IN, N_OUT = 784, 10  # MNIST
 
@@ -311,14 +311,7 @@ def parse(argv=None):
         p.error(f"--ks {a.ks!r}: expected comma-separated positive integers, e.g. 1,10,100,200")
     if a.n_train < a.batch_size:
         p.error(f"argument --n-train: {a.n_train} is smaller than --batch-size {a.batch_size}")
-    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", a.device):
-        p.error(f"argument --device: {a.device!r} is not valid; valid: auto, cpu, cuda, cuda:N")
-    try:
-        a.dev = resolve_device(a.device)
-    except RuntimeError:
-        p.error(f"argument --device: {a.device}, but CUDA is not available here; use --device cpu")
-    if a.dev.type == "cuda" and (a.dev.index or 0) >= torch.cuda.device_count():
-        p.error(f"argument --device: {a.device}, but this machine has {torch.cuda.device_count()} CUDA device(s)")
+    a.dev = cli_device(p, "--device", a.device)
     if a.cuda_graph and a.dev.type != "cuda":
         p.error(f"argument --cuda-graph: needs a CUDA device; this run is on {a.dev}")
     return a

@@ -186,6 +186,14 @@ def rows() -> list[Row]:
             ["--rate", "-3", "finite number > 0"], tool="python", slow=True),
         Row("bench_floor: jobs", ["scripts/bench_floor.py", "{results}", "--jobs", "0"], ["--jobs", "0", "integer >= 1"],
             tool="python", slow=True),
+        Row("example watch_mnist: steps", ["examples/watch_mnist.py", "--steps", "0", "--out", "{results}/w"],
+            ["--steps", "0", "integer >= 1"], tool="python"),
+        Row("example watch_mnist: monitor", ["examples/watch_mnist.py", "--monitor", "99999", "--out", "{results}/w"],
+            ["--monitor", "99999", "1 to 10000"], tool="python", slow=True),
+        Row("example watch_mnist: --out unwritable", ["examples/watch_mnist.py", "--out", "/dev/null/x"],
+            ["--out", "/dev/null/x", "/dev/null is a file"], tool="python", slow=True),
+        Row("example bench_watch_resnet: monitor", ["examples/bench_watch_resnet.py", "--monitor", "64", "--batch", "8"],
+            ["--monitor", "64", "--batch 8"], tool="python", slow=True),
     ]
     return r
 

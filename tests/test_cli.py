@@ -62,3 +62,22 @@ def test_why_unwritable(tmp_path, capsys):
         check_writable(p, "--out", f / "x")
     assert capsys.readouterr().err == f"error: argument --out: cannot write {f / 'x'}: {f} is a file (see tool --help)\n"
     check_writable(p, "--out", None)  # not given: nothing to check
+
+
+def test_device_names_what_this_machine_has(capsys):
+    import torch  # noqa: PLC0415
+
+    from glorot.cli import device  # noqa: PLC0415
+
+    p = Parser(prog="tool")
+    assert device(p, "--device", "cpu") == torch.device("cpu")
+    assert device(p, "--device", "auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    refused = ["gpu0", "cuda:x", f"cuda:{torch.cuda.device_count()}"]  # the last: one past the last GPU
+    if not torch.cuda.is_available():
+        refused.append("cuda")
+    for text in refused:
+        with pytest.raises(SystemExit) as e:
+            device(p, "--device", text)
+        assert e.value.code == 2
+        err = capsys.readouterr().err.splitlines()
+        assert len(err) == 1 and err[0].startswith("error: argument --device: ") and text in err[0]

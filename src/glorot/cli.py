@@ -65,3 +65,22 @@ def check_writable(parser: argparse.ArgumentParser, flag: str, folder) -> None:
     why = why_unwritable(folder) if folder is not None else None
     if why is not None:
         parser.error(f"argument {flag}: cannot write {folder}: {why}")
+
+
+def device(parser: argparse.ArgumentParser, flag: str, text: str):
+    """The ``torch.device`` that ``text`` (auto | cpu | cuda | cuda:N) names on this machine, or a
+    refusal (one line, exit 2) saying why it cannot be used here."""
+    import re  # noqa: PLC0415
+
+    import torch  # noqa: PLC0415
+
+    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", text):
+        parser.error(f"argument {flag}: {text!r} is not valid; valid: auto, cpu, cuda, cuda:N")
+    if text == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(text)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        parser.error(f"argument {flag}: {text}, but CUDA is not available here; use {flag} cpu")
+    if dev.type == "cuda" and (dev.index or 0) >= torch.cuda.device_count():
+        parser.error(f"argument {flag}: {text}, but this machine has {torch.cuda.device_count()} CUDA device(s)")
+    return dev
