@@ -213,3 +213,69 @@ def test_histograms_leave_out_edge_bins_that_hold_values_beyond_the_range(tmp_pa
     assert len(first.lines[0].get_xdata()) == 10 and not first.texts  # nothing beyond the range at step 0
     assert len(last.lines[0].get_xdata()) == 8 and max(last.lines[0].get_ydata()) == 0.5
     assert "40%" in last.texts[0].get_text() and "'fc1'" in last.texts[0].get_text()
+
+
+def test_a_trainer_run_is_diagnosed_as_the_same_net_watched(tmp_path, caplog):
+    """glorot.diagnose on one of glorot.train's run folders (a user's own sweep): member 1 of a stack,
+    recorded by the trainer's Recorder, gives the findings that glorot.watch gives for an nn.Sequential
+    holding the same weights on the same monitor set (the same quantity computed two independent ways),
+    and the per-layer stds agree layer for layer (W<i> = the i-th Linear, h<i> = its activation)."""
+    import json
+
+    from glorot.diagnose import load_runs
+    from glorot.nn import Member, StackedMLP
+    from glorot.record import Recorder
+
+    torch.manual_seed(0)
+    members = [Member("relu", "he", 0.1, 0), Member("tanh", "standard", 0.1, 1)]
+    depth, width = 5, 48
+    stack = StackedMLP(members, 30, width, depth, 5)
+    g = torch.Generator().manual_seed(1)
+    x, y = torch.randn(120, 30, generator=g), torch.randint(0, 5, (120,), generator=g)
+    run = tmp_path / "run"
+    rec = Recorder(stack, x, y, {"bins": 20, "jacobian": True, "jacobian_examples": 3})
+    rec.record(0)
+    rec.save(run)
+    pd.DataFrame([dict(member=i, activation=m.activation, init=m.init, lr=m.lr, seed=m.seed, depth=depth,
+                       width=width, status="ok") for i, m in enumerate(members)]).to_csv(run / "members.csv", index=False)
+    (run / "run.json").write_text(json.dumps({"name": "run", "status": "complete"}))
+    mods = []
+    for i, lin in enumerate(stack.linears):
+        m = nn.Linear(lin.weight.shape[2], lin.weight.shape[1])
+        with torch.no_grad():
+            m.weight.copy_(lin.weight[1])
+            m.bias.copy_(lin.bias[1].reshape(-1))
+        mods += [m, nn.Tanh()] if i < depth else [m]
+    seq = nn.Sequential(*mods)
+    with watch(seq, (x, y), out=tmp_path / "w", every=1, early=0, bins=20) as w:
+        w.maybe_record(0)
+
+    runs = load_runs(run)
+    assert [r.info["member"] for r in runs] == [0, 1] and runs[1].info["model"].startswith("MLP 5 x 48, tanh")
+    suite, watched = runs[1], load_run(tmp_path / "w")
+    names = {f"W{i + 1}": str(2 * i) for i in range(depth + 1)} | {f"h{i + 1}": str(2 * i + 1) for i in range(depth)}
+    for sig in ("act", "pre", "grad_s", "grad_w"):
+        a = suite.stats.query("signal == @sig and stat == 'std'").set_index("layer").value
+        b = watched.stats.query("signal == @sig and stat == 'std'").set_index("layer").value
+        assert len(a) == len(b) > 0, sig
+        np.testing.assert_allclose([b[names[k]] for k in a.index], a.to_numpy(), rtol=2e-4, err_msg=sig)
+    fs, fw = diagnose(suite.stats, suite.layers), diagnose(watched.stats, watched.layers)
+    assert [f.kind for f in fs] == [f.kind for f in fw] and "vanishing" in [f.kind for f in fs]
+    np.testing.assert_allclose([f.value for f in fs], [f.value for f in fw], rtol=2e-4)
+    assert fs[0].text.split("(")[0] == fw[0].text.split("(")[0]  # "step 0: dC/ds shrinks x0.5x per layer going down"
+    # the CLI: one folder per member, the Jacobian drawn, --member picks one, a wrong one is refused
+    assert diagnose_main([str(run)]) == 0
+    md = (run / "diagnosis" / "member1" / "diagnosis.md").read_text()
+    assert "Recorded by glorot.train" in md and "| W1 | linear |" in md and "| h5 | tanh |" in md
+    assert (run / "diagnosis" / "member0" / "jacobian.png").exists()
+    assert diagnose_main([str(run), "--member", "0", "--out", str(tmp_path / "m0")]) == 0
+    assert (tmp_path / "m0" / "diagnosis.md").exists() and not (tmp_path / "m0" / "member0").exists()
+    assert diagnose_main([str(run), "--member", "2", "--out", str(tmp_path / "m2")]) == 2
+    assert not (tmp_path / "m2").exists()
+    # glorot.plot on a sweep of one's own: the paper's figures have nothing of it, and it says where to look
+    from glorot.plot import main as plot_main
+
+    with caplog.at_level("WARNING", logger="glorot.plot"):
+        assert plot_main(["--runs", str(tmp_path), "--out", str(tmp_path / "p"), "--only", "fig01", "-q"]) == 0
+    hint = [r.getMessage() for r in caplog.records if "no experiment of the suite" in r.getMessage()]
+    assert len(hint) == 1 and "2 run(s)" in hint[0] and "python -m glorot.diagnose" in hint[0], hint

@@ -1,9 +1,17 @@
-"""The diagnosis of a :mod:`glorot.watch` run: figures in the paper's style and a short text.
+"""The diagnosis of a :mod:`glorot.watch` run, or of a run of the suite's own trainer: figures in the
+paper's style and a short text.
 
 ::
 
     python -m glorot.diagnose runs/mynet                       # -> runs/mynet/diagnosis/
     python -m glorot.diagnose runs/mynet --out /tmp/d --steps 0 500 3000 --tensorboard runs/tb
+    python -m glorot.diagnose results/runs/quick/run/<overrides>   # glorot.train ... record=paper: one per member
+
+A ``glorot.train`` run folder (recorded with ``record=paper`` or ``record=init``) is read member by
+member as a watch run of ``W<i>`` (the i-th weight layer: pre-activations, dC/ds, dC/dW) and ``h<i>``
+(its activation) layers (:func:`suite_run`); a run of several members gets ``diagnosis/member<k>/``
+each. This is how a sweep of your own (``glorot.train -m ...``) gets its per-layer figures: the
+plotting stage (``glorot.plot``) draws the paper's figures from the suite's named experiments only.
 
 writes ``diagnosis.md`` (the findings, per-layer tables, links to the figures) and the figures
 (:mod:`glorot.watch_figures`) into ``--out``, prints the findings, and with ``--tensorboard`` writes
@@ -91,8 +99,16 @@ def is_watch_run(path: str | Path) -> bool:
         return False
 
 
-def load_run(path: str | Path) -> WatchRun:
-    """Read a watch run folder (run.json with ``kind: watch``, stats.parquet, hist.parquet, ...)."""
+def load_run(path: str | Path, member: int | None = None) -> WatchRun:
+    """Read a run folder: a watch run (run.json with ``kind: watch``, stats.parquet, hist.parquet,
+    ...) or one of the suite's own (``glorot.train`` with ``record=paper`` or ``record=init``), whose
+    member ``member`` (default: the first) is read as :func:`suite_run` says."""
+    return load_runs(path, member, every=False)[0]
+
+
+def load_runs(path: str | Path, member: int | None = None, every: bool = True) -> list[WatchRun]:
+    """:func:`load_run` of every member of a glorot.train run (``every`` and no ``member``), the
+    tables read once; a watch run is one."""
     path = Path(path)
     if not path.is_dir():
         raise BadRun(f"no run folder at {path}")
@@ -100,18 +116,83 @@ def load_run(path: str | Path) -> WatchRun:
     try:
         info = json.loads(pj.read_text())
     except FileNotFoundError:
-        raise BadRun(f"{path} has no run.json: not a glorot.watch run (write one with glorot.watch(...))") from None
+        from glorot.results import find_runs  # noqa: PLC0415
+
+        inside = [p for p in find_runs(path) if p != path]
+        if inside:
+            raise BadRun(f"{path} is no run folder but holds {len(inside)} (such as {inside[0]}): "
+                         "diagnose one of them") from None
+        raise BadRun(f"{path} has no run.json: not a glorot.watch run (write one with glorot.watch(...)) "
+                     "nor one of glorot.train's") from None
     except json.JSONDecodeError as e:
         raise BadRun(f"{pj} is not valid JSON ({e})") from None
-    if info.get("kind") != "watch":
-        raise BadRun(f"{path} is not a glorot.watch run (run.json kind={info.get('kind')!r}); "
-                     "for the suite's own runs use python -m glorot.plot")
+    if not isinstance(info, dict) or info.get("kind") != "watch" and not (path / "members.csv").exists():
+        raise BadRun(f"{path} is neither a glorot.watch run (run.json kind={info.get('kind') if isinstance(info, dict) else None!r}) "
+                     "nor one of glorot.train's (no members.csv)")
     if not (path / "stats.parquet").exists():
-        raise BadRun(f"{path} has no stats.parquet: the watch recorded nothing (call w.maybe_record(step))")
+        if info.get("kind") == "watch":
+            raise BadRun(f"{path} has no stats.parquet: the watch recorded nothing (call w.maybe_record(step))")
+        raise BadRun(f"{path} has no stats.parquet: this run recorded nothing; train it with record=paper "
+                     "(or record=init for the record at initialization alone)")
     from glorot.results import load  # noqa: PLC0415
 
     r = load(path, tables=("stats", "hist", "jacobian"))
-    return WatchRun(path, info, r.stats, r.hist, r.jacobian)
+    if info.get("kind") == "watch":
+        if member not in (None, 0):
+            raise BadRun(f"--member {member}: {path} is a glorot.watch run, of one model (member 0)")
+        return [WatchRun(path, info, r.stats, r.hist, r.jacobian)]
+    members = sorted(int(m) for m in r.members.member) if every and member is None else [member]
+    return [suite_run(path, info, r, m) for m in members]
+
+
+def _suite_key(layer: int, signal: str) -> tuple[str, int]:
+    """The suite's layer i holds s_i = W_i h_(i-1) + b_i (signals pre, grad_s, grad_w, weight) and
+    h_i = f(s_i) (signal act); a watch run names them as two layers: ``W<i>`` and ``h<i>``."""
+    return (f"h{layer}", 2 * layer) if signal == "act" else (f"W{layer}", 2 * layer - 1)
+
+
+def suite_run(path: Path, info: dict, r, member: int | None = None) -> WatchRun:
+    """One member of a ``glorot.train`` run as a watch run: its records renamed to the watch's
+    layers (:func:`_suite_key`; Jacobian row l, dh_(l+1)/dh_l, goes to ``h<l>``) and the layers
+    described from members.csv (activation, depth, width). Units that are never positive are not in
+    the suite's record, so its ReLU runs get no "dead" finding."""
+    mem = r.members
+    have = sorted(int(m) for m in mem.member)
+    member = have[0] if member is None else member
+    if member not in have:
+        raise BadRun(f"--member {member}: {path} has members {', '.join(map(str, have))}")
+    row = mem[mem.member == member].iloc[0]
+    depth, width, act = int(row["depth"]), int(row["width"]), str(row["activation"])
+
+    def rename(df: pd.DataFrame, jac: bool = False) -> pd.DataFrame:
+        if df is None or df.empty:
+            return pd.DataFrame()
+        df = df[df.member == member].drop(columns=["depth"], errors="ignore")  # the model's depth (an axis)
+        keys = [(f"h{int(v)}", 2 * int(v)) if jac else _suite_key(int(v), sig)
+                for v, sig in zip(df.layer, df.signal if "signal" in df else [""] * len(df))]
+        df["layer"] = [k for k, _ in keys]
+        df.insert(df.columns.get_loc("layer") + 1, "depth", [d for _, d in keys])
+        return df
+
+    monitor = None
+    try:
+        from omegaconf import OmegaConf  # noqa: PLC0415
+
+        monitor = OmegaConf.load(path / "config.yaml").data.monitor_size
+    except Exception:  # noqa: BLE001 (a missing or older config.yaml: the size is only shown)
+        pass
+    layers = []
+    for i in range(1, depth + 1):
+        shape = [monitor, width]
+        layers += [{"layer": f"W{i}", "depth": 2 * i - 1, "role": "layer", "kind": "linear", "out_shape": shape},
+                   {"layer": f"h{i}", "depth": 2 * i, "role": "act", "kind": act, "out_shape": shape}]
+    layers.append({"layer": f"W{depth + 1}", "depth": 2 * depth + 1, "role": "layer", "kind": "linear"})
+    axes = ", ".join(f"{k} {row[k]}" for k in ("init", "lr", "seed") if k in row)
+    return WatchRun(path, {
+        "kind": "suite", "recorded_by": "glorot.train", "name": f"{path.name}, member {member}", "member": member,
+        "model": f"MLP {depth} x {width}, {act}, {axes}", "monitor_size": monitor, "layers": layers,
+        "status": str(row.get("status", "")),
+    }, rename(r.stats), rename(r.hist), rename(r.jacobian, jac=True))
 
 
 # --------------------------------------------------------------------------------------------
@@ -346,10 +427,15 @@ def report(run: WatchRun, out: str | Path | None = None, steps: list[int] | None
     out.mkdir(parents=True, exist_ok=True)
     figs = figures(run, out, steps)
     info = run.info
-    lines = [f"# Diagnosis of {info.get('name') or run.path.name} ({info.get('model')}, "
-             f"{info.get('n_params', 0):,} parameters)", "",
-             f"Recorded by glorot.watch on {info.get('monitor_size')} monitor examples, mode "
-             f"{info.get('mode')}, at steps {', '.join(map(str, recorded))}.", "", "## Findings", ""]
+    params = f", {info['n_params']:,} parameters" if info.get("n_params") else ""
+    mode = f", mode {info['mode']}" if info.get("mode") else ""
+    lines = [f"# Diagnosis of {info.get('name') or run.path.name} ({info.get('model')}{params})", "",
+             f"Recorded by {info.get('recorded_by', 'glorot.watch')} on {info.get('monitor_size')} monitor "
+             f"examples{mode}, at steps {', '.join(map(str, recorded))}.", ""]
+    if info.get("kind") == "suite":
+        lines += ["Layer `W<i>` is the i-th weight layer (s_i = W_i h_(i-1) + b_i: pre-activations, dC/ds, "
+                  "dC/dW), `h<i>` its activation h_i = f(s_i); the last `W` is the output layer.", ""]
+    lines += ["## Findings", ""]
     flagged = [f for f in found if f.flagged]
     if not flagged:
         lines.append("- Nothing flagged.")
@@ -362,13 +448,17 @@ def report(run: WatchRun, out: str | Path | None = None, steps: list[int] | None
 
 
 def main(argv: list[str] | None = None) -> int:
-    from glorot.cli import Parser, check_writable  # noqa: PLC0415
+    from glorot.cli import Parser, check_writable, nonnegative_int  # noqa: PLC0415
 
     p = Parser(prog="python -m glorot.diagnose",
-               description="Figures and a per-layer diagnosis of a glorot.watch run folder.")
-    p.add_argument("run", help="the run folder written by glorot.watch(..., out=RUN)")
-    p.add_argument("--out", default=None, help="where to write diagnosis.md and the figures (default RUN/diagnosis)")
-    p.add_argument("--steps", type=int, nargs="+", default=None,
+               description="Figures and a per-layer diagnosis of a run folder: a glorot.watch run, or one of "
+                           "glorot.train's recorded with record=paper or record=init (one per member).")
+    p.add_argument("run", help="the run folder written by glorot.watch(..., out=RUN) or by glorot.train")
+    p.add_argument("--out", default=None, help="where to write diagnosis.md and the figures (default RUN/diagnosis; "
+                                               "a run of several members: one folder member<k> each)")
+    p.add_argument("--member", type=nonnegative_int, default=None,
+                   help="of a glorot.train run of several members, diagnose this one (default: each)")
+    p.add_argument("--steps", type=nonnegative_int, nargs="+", default=None,
                    help="recorded steps to draw the histograms at (default: init, last and one between)")
     p.add_argument("--tensorboard", default=None, metavar="DIR", help="also write TensorBoard events into DIR")
     a = p.parse_args(argv)
@@ -376,16 +466,23 @@ def main(argv: list[str] | None = None) -> int:
     check_writable(p, "--tensorboard", a.tensorboard)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        run = load_run(a.run)
+        runs = load_runs(a.run, a.member)
+        if a.steps:  # refused before anything is written
+            recorded = sorted(int(s) for s in runs[0].stats.step.unique())
+            bad = [s for s in a.steps if s not in recorded]
+            if bad:
+                raise BadRun(f"--steps {bad} not recorded; recorded steps: {', '.join(map(str, recorded))}")
         if a.tensorboard:
             from glorot.export import check_tensorboard  # noqa: PLC0415
 
             check_tensorboard()
-        out, found = report(run, a.out, a.steps)
+        base = Path(a.out) if a.out is not None else Path(a.run) / "diagnosis"
+        done = [(run, *report(run, base if len(runs) == 1 else base / f"member{run.info['member']}", a.steps))
+                for run in runs]
         if a.tensorboard:
             from glorot.export import export_tensorboard  # noqa: PLC0415
 
-            n = export_tensorboard(run.path, a.tensorboard)
+            n = export_tensorboard(runs[0].path, a.tensorboard)
             print(f"TensorBoard: {n['scalars']} scalars, {n['histograms']} histograms -> {a.tensorboard}")
     except BadRun as e:
         print(f"error: {e}", file=sys.stderr)
@@ -393,9 +490,12 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    for f in found:
-        print(("! " if f.flagged else "  ") + f.text)
-    print(f"wrote {out / 'diagnosis.md'}")
+    for run, out, found in done:
+        if len(done) > 1:
+            print(f"{run.info['name']} ({run.info['model']}):")
+        for f in found:
+            print(("! " if f.flagged else "  ") + f.text)
+        print(f"wrote {out / 'diagnosis.md'}")
     return 0
 
 

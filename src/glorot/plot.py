@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import re
+import shlex
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -465,7 +466,7 @@ def main(argv: list[str] | None = None) -> int:
                   + " (without runs only the claims computed on the fly can be drawn: --only "
                   + " ".join(f.id for f in select(None) if not f.experiments) + ")", file=sys.stderr)
             return 2
-    data = load(runs) if runs.exists() else SimpleNamespace(**{k: pd.DataFrame() for k in FRAMES})
+    data = drop_watch_runs(load(runs)) if runs.exists() else SimpleNamespace(**{k: pd.DataFrame() for k in FRAMES})
     if a.data:
         data = restrict_data(data, a.data)
     lacking = lacking_runs(data, a.only)
@@ -498,7 +499,47 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)
     make_all(data, Path(a.out), a.only, str(label), formats=a.formats, dpi=a.dpi, jobs=jobs)
+    own_runs_hint(data)
     return 0
+
+
+def drop_watch_runs(data):
+    """``data`` without the glorot.watch runs a folder may hold beside the suite's: they are models
+    of the user's own, with layers named by module (glorot.diagnose draws them), and mixed into the
+    suite's frames they broke every figure (a TypeError comparing their layer names with depths)."""
+    r = data.runs
+    if r.empty or "kind" not in r.columns:
+        return data
+    watch = set(r.loc[r["kind"] == "watch", "run"])
+    if watch:
+        for k in ("members", "metrics", "stats", "hist", "jacobian"):
+            f = getattr(data, k)
+            if not f.empty and "run" in f.columns:
+                setattr(data, k, f[~f["run"].isin(watch)].reset_index(drop=True))
+    return data
+
+
+def own_runs_hint(data) -> None:
+    """Runs of no experiment of the suite (a sweep of the user's own) are in no figure of the paper's:
+    say so, and where their per-layer figures are (glorot.diagnose)."""
+    from glorot import claims  # noqa: PLC0415
+
+    r = getattr(data, "runs", None)
+    if r is None or r.empty or "name" not in r.columns:
+        return
+    known = {e for c in claims.all_claims() for e in c.experiments}
+    own = r[~r["name"].isin(known)]
+    if own.empty:
+        return
+    dirs = [Path(d) for d in own["run_dir"]]
+    example = next((d for d in dirs if (d / "stats.parquet").exists()), None)
+    if example is not None and example.is_relative_to(Path.cwd()):
+        example = example.relative_to(Path.cwd())
+    log.warning("%d run(s) under --runs belong to no experiment of the suite (%s) and are in none of these "
+                "figures; for their per-layer figures and diagnosis: python -m glorot.diagnose %s; their tables: "
+                "glorot.results.load", len(own), ", ".join(sorted(set(own["name"].astype(str)))),
+                shlex.quote(str(example)) if example is not None
+                else "<run folder> (of a run trained with record=paper or record=init)")
 
 
 if __name__ == "__main__":
