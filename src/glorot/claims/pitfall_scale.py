@@ -110,7 +110,8 @@ def draw(stats: pd.DataFrame, members: pd.DataFrame, metrics: pd.DataFrame, capt
             ax.set_xlabel("Hidden layer")
             ax.set_ylabel(ylabel)
             ax.set_title(f"{act} (dashed: mean-field prediction)", fontsize=9)
-            ax.legend(fontsize=5.5, ncol=2, framealpha=0.6)
+            if ax.get_legend_handles_labels()[0]:  # an empty panel (no runs of this activation) has none
+                ax.legend(fontsize=5.5, ncol=2, framealpha=0.6)
         ax = axes[2, col]
         t = metrics[(metrics.split == "test") & (metrics.activation == act)] if len(metrics) else metrics
         dead = _diverged(members)
