@@ -279,3 +279,32 @@ def test_a_trainer_run_is_diagnosed_as_the_same_net_watched(tmp_path, caplog):
         assert plot_main(["--runs", str(tmp_path), "--out", str(tmp_path / "p"), "--only", "fig01", "-q"]) == 0
     hint = [r.getMessage() for r in caplog.records if "no experiment of the suite" in r.getMessage()]
     assert len(hint) == 1 and "2 run(s)" in hint[0] and "python -m glorot.diagnose" in hint[0], hint
+
+
+def test_a_diverged_member_is_said_and_read_up_to_its_divergence(tmp_path):
+    """A member the trainer froze at a non-finite loss (members.csv: diverged at update d) is
+    diagnosed from its records before d only, with a finding that says so first."""
+    import json
+
+    from glorot.diagnose import load_runs, report
+    from glorot.nn import Member, StackedMLP
+    from glorot.record import Recorder
+
+    torch.manual_seed(0)
+    stack = StackedMLP([Member("tanh", "standard", 0.1, 0), Member("tanh", "standard", 50.0, 1)], 10, 16, 3, 3)
+    x, y = torch.randn(40, 10), torch.randint(0, 3, (40,))
+    rec = Recorder(stack, x, y, {"bins": 10})
+    for step in (0, 2, 5):
+        rec.record(step)
+    rec.save(tmp_path)
+    pd.DataFrame([dict(member=0, activation="tanh", init="standard", lr=0.1, seed=0, depth=3, width=16, status="ok",
+                       diverged_at_update=None),
+                  dict(member=1, activation="tanh", init="standard", lr=50.0, seed=1, depth=3, width=16,
+                       status="diverged", diverged_at_update=3.0)]).to_csv(tmp_path / "members.csv", index=False)
+    (tmp_path / "run.json").write_text(json.dumps({"name": "run"}))
+    ok, bad = load_runs(tmp_path)
+    assert sorted(ok.stats.step.unique()) == [0, 2, 5] and sorted(bad.stats.step.unique()) == [0, 2]
+    assert sorted(bad.hist.step.unique()) == [0, 2]
+    _, found = report(bad, tmp_path / "d1")
+    assert found[0].kind == "diverged" and found[0].flagged and "diverged at update 3" in found[0].text
+    assert "than 50.0" in found[0].text and "diverged" not in [f.kind for f in report(ok, tmp_path / "d0")[1]]

@@ -81,14 +81,14 @@ class WatchRun:
 
 @dataclass
 class Finding:
-    kind: str  # vanishing | exploding | saturated | dead | healthy | info
+    kind: str  # diverged | vanishing | exploding | saturated | dead | healthy | info
     text: str
     layer: str | None = None
     value: float = float("nan")
 
     @property
     def flagged(self) -> bool:
-        return self.kind in ("vanishing", "exploding", "saturated", "dead")
+        return self.kind in ("diverged", "vanishing", "exploding", "saturated", "dead")
 
 
 def is_watch_run(path: str | Path) -> bool:
@@ -154,8 +154,9 @@ def _suite_key(layer: int, signal: str) -> tuple[str, int]:
 def suite_run(path: Path, info: dict, r, member: int | None = None) -> WatchRun:
     """One member of a ``glorot.train`` run as a watch run: its records renamed to the watch's
     layers (:func:`_suite_key`; Jacobian row l, dh_(l+1)/dh_l, goes to ``h<l>``) and the layers
-    described from members.csv (activation, depth, width). Units that are never positive are not in
-    the suite's record, so its ReLU runs get no "dead" finding."""
+    described from members.csv (activation, depth, width). A member that diverged (a non-finite loss
+    at update d; the trainer freezes it there) keeps only its records before d. Units that are never
+    positive are not in the suite's record, so its ReLU runs get no "dead" finding."""
     mem = r.members
     have = sorted(int(m) for m in mem.member)
     member = have[0] if member is None else member
@@ -164,10 +165,14 @@ def suite_run(path: Path, info: dict, r, member: int | None = None) -> WatchRun:
     row = mem[mem.member == member].iloc[0]
     depth, width, act = int(row["depth"]), int(row["width"]), str(row["activation"])
 
+    diverged = pd.to_numeric(pd.Series([row.get("diverged_at_update")]), errors="coerce").iloc[0]
+    diverged = int(diverged) if str(row.get("status")) == "diverged" and np.isfinite(diverged) else None
+
     def rename(df: pd.DataFrame, jac: bool = False) -> pd.DataFrame:
         if df is None or df.empty:
             return pd.DataFrame()
-        df = df[df.member == member].drop(columns=["depth"], errors="ignore")  # the model's depth (an axis)
+        keep = (df.member == member) & ((df.step < diverged) if diverged is not None else True)
+        df = df[keep].drop(columns=["depth"], errors="ignore")  # the model's depth (an axis)
         keys = [(f"h{int(v)}", 2 * int(v)) if jac else _suite_key(int(v), sig)
                 for v, sig in zip(df.layer, df.signal if "signal" in df else [""] * len(df))]
         df["layer"] = [k for k, _ in keys]
@@ -191,7 +196,7 @@ def suite_run(path: Path, info: dict, r, member: int | None = None) -> WatchRun:
     return WatchRun(path, {
         "kind": "suite", "recorded_by": "glorot.train", "name": f"{path.name}, member {member}", "member": member,
         "model": f"MLP {depth} x {width}, {act}, {axes}", "monitor_size": monitor, "layers": layers,
-        "status": str(row.get("status", "")),
+        "status": str(row.get("status", "")), "diverged_at": diverged, "lr": row.get("lr"),
     }, rename(r.stats), rename(r.hist), rename(r.jacobian, jac=True))
 
 
@@ -205,6 +210,11 @@ def _fix(kinds: list[str]) -> str:
     if base and sum(k in RECTIFIERS for k in base) * 2 >= len(base):
         return "try init=he (torch.nn.init.kaiming_normal_(w, nonlinearity='relu'))"
     return "try init=normalized (torch.nn.init.xavier_uniform_)"
+
+
+def _factor(v: float) -> str:
+    """A per-layer factor: two decimals (x0.57), or three digits when it is far from 1 (x1.09e+05)."""
+    return f"{v:.2f}" if 0.01 <= v < 100 else f"{v:.3g}"
 
 
 def _std(stats: pd.DataFrame, signal: str, step: int, keys: list[str]) -> np.ndarray:
@@ -242,14 +252,14 @@ def trend_findings(stats: pd.DataFrame, layers: list[dict], step: int, first: bo
         span = (f"from '{hidden[-1]}' to '{hidden[0]}': x{total:.3g} over {len(hidden) - 1} layers"
                 + _caveat([by_key[k] for k in hidden]))
         if total < 1 / TREND_LIMIT:
-            out.append(Finding("vanishing", f"step {step}: dC/ds shrinks x{down:.2f} per layer going down ({span}): "
+            out.append(Finding("vanishing", f"step {step}: dC/ds shrinks x{_factor(down)} per layer going down ({span}): "
                                f"the lower layers get vanishing gradients; {fix}", hidden[0], down))
         elif total > TREND_LIMIT:
-            out.append(Finding("exploding", f"step {step}: dC/ds grows x{down:.2f} per layer going down ({span}): "
+            out.append(Finding("exploding", f"step {step}: dC/ds grows x{_factor(down)} per layer going down ({span}): "
                                f"exploding gradients in the lower layers; {fix}" + (", or smaller weights" if first else ""),
                                hidden[0], down))
         else:
-            out.append(Finding("healthy", f"step {step}: dC/ds x{down:.2f} per layer going down ({span}): "
+            out.append(Finding("healthy", f"step {step}: dC/ds x{_factor(down)} per layer going down ({span}): "
                                "no vanishing or exploding trend", hidden[0], down))
     a = _std(stats, "act", step, act_keys)
     if len(act_keys) >= 2 and np.isfinite(a).sum() >= 2:
@@ -258,13 +268,13 @@ def trend_findings(stats: pd.DataFrame, layers: list[dict], step: int, first: bo
         span = (f"from '{act_keys[0]}' to '{act_keys[-1]}': x{total:.3g} over {len(act_keys) - 1} layers"
                 + _caveat(acts))
         if total < 1 / TREND_LIMIT:
-            out.append(Finding("vanishing", f"step {step}: activations shrink x{up:.2f} per layer going up ({span}): "
+            out.append(Finding("vanishing", f"step {step}: activations shrink x{_factor(up)} per layer going up ({span}): "
                                f"the upper layers see a vanishing signal; {fix}", act_keys[-1], up))
         elif total > TREND_LIMIT:
-            out.append(Finding("exploding", f"step {step}: activations grow x{up:.2f} per layer going up ({span}); "
+            out.append(Finding("exploding", f"step {step}: activations grow x{_factor(up)} per layer going up ({span}); "
                                f"{fix}" + (", or smaller weights" if first else ""), act_keys[-1], up))
         else:
-            out.append(Finding("healthy", f"step {step}: activations x{up:.2f} per layer going up ({span}): "
+            out.append(Finding("healthy", f"step {step}: activations x{_factor(up)} per layer going up ({span}): "
                                "no vanishing or exploding trend", act_keys[-1], up))
     return out
 
@@ -306,7 +316,7 @@ def grad_w_findings(stats: pd.DataFrame, layers: list[dict], step: int) -> list[
     weight_layers = [d["layer"] for d in layers if d["role"] == "layer"]
     hidden = weight_layers[:-1] if len(weight_layers) >= 3 else weight_layers
     g = pd.Series(_std(stats, "grad_w", step, hidden), index=hidden).dropna()
-    g = g[g > 0]
+    g = g[np.isfinite(g) & (g > 0)]
     if len(g) < 2:
         return []
     ratio = g.max() / g.min()
@@ -424,6 +434,11 @@ def report(run: WatchRun, out: str | Path | None = None, steps: list[int] | None
             raise BadRun(f"--steps {bad} not recorded; recorded steps: {', '.join(map(str, recorded))}")
     steps = sorted(steps) if steps else pick_steps(recorded)
     found = diagnose(run.stats, run.layers)
+    d = run.info.get("diverged_at")
+    if d is not None:
+        found.insert(0, Finding("diverged", f"this member diverged at update {d} (a non-finite loss; the trainer froze it "
+                                f"there): only its records before update {d} are read; try a smaller learning rate "
+                                f"than {run.info.get('lr')}", None, float(d)))
     out.mkdir(parents=True, exist_ok=True)
     figs = figures(run, out, steps)
     info = run.info
