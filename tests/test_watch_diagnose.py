@@ -308,3 +308,48 @@ def test_a_diverged_member_is_said_and_read_up_to_its_divergence(tmp_path):
     _, found = report(bad, tmp_path / "d1")
     assert found[0].kind == "diverged" and found[0].flagged and "diverged at update 3" in found[0].text
     assert "than 50.0" in found[0].text and "diverged" not in [f.kind for f in report(ok, tmp_path / "d0")[1]]
+
+
+def test_a_folder_of_runs_is_diagnosed_run_by_run_with_one_table(tmp_path, capsys):
+    """``glorot.diagnose <sweep root>``: every run below it (each member), one line each, and
+    diagnoses.md with a row per member linking its diagnosis; a run without records is listed as
+    such; options for one run are refused before anything is written."""
+    import json
+
+    from glorot.nn import Member, StackedMLP
+    from glorot.record import Recorder
+
+    root = tmp_path / "sweep"
+    for name, act in (("activation=tanh", "tanh"), ("activation=relu", "relu")):
+        torch.manual_seed(0)
+        stack = StackedMLP([Member(act, "standard", 0.1, 0), Member(act, "normalized", 0.1, 1)], 10, 32, 4, 3)
+        run = root / name
+        rec = Recorder(stack, 0.3 * torch.randn(60, 10), torch.randint(0, 3, (60,)), {"bins": 10})  # tanh linear regime
+        rec.record(0)
+        rec.save(run)
+        pd.DataFrame([dict(member=i, activation=act, init=m.init, lr=0.1, seed=i, depth=4, width=32, status="ok")
+                      for i, m in enumerate(stack.members)]).to_csv(run / "members.csv", index=False)
+        (run / "run.json").write_text(json.dumps({"name": "run"}))
+    (root / "bare").mkdir()
+    pd.DataFrame([dict(member=0, activation="tanh", status="ok")]).to_csv(root / "bare" / "members.csv", index=False)
+    (root / "bare" / "run.json").write_text("{}")
+    with pytest.raises(SystemExit) as e:
+        diagnose_main([str(root), "--member", "1"])
+    assert e.value.code == 2 and "applies to one run" in capsys.readouterr().err
+    assert not (root / "diagnoses.md").exists() and not (root / "activation=tanh" / "diagnosis").exists()
+    capsys.readouterr()
+    assert diagnose_main([str(root)]) == 0
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("[")]
+    assert len(lines) == 5 and lines[4].startswith("[3/3] bare: no records"), lines
+    table = (root / "diagnoses.md").read_text()
+    assert table.count("| activation=") == 4 and "| bare | | | no records |" in table
+    # standard init is flagged as vanishing (tanh, relu); tanh with normalized init is not
+    assert "| activation=tanh | 0 | MLP 4 x 32, tanh, init standard" in table
+    row = {(ln.split(" | ")[0].strip("| "), ln.split(" | ")[1]): ln.split(" | ")[3] for ln in table.splitlines()
+           if ln.startswith("| activation=")}
+    assert row[("activation=tanh", "0")] == "vanishing" and row[("activation=relu", "0")] == "vanishing"
+    assert row[("activation=tanh", "1")] == "nothing"
+    for d in ("activation=tanh", "activation=relu"):
+        for m in (0, 1):
+            assert (root / d / "diagnosis" / f"member{m}" / "diagnosis.md").exists()
+    assert "(activation%3Dtanh/diagnosis/member0/diagnosis.md)" in table

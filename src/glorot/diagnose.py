@@ -10,7 +10,8 @@ paper's style and a short text.
 A ``glorot.train`` run folder (recorded with ``record=paper`` or ``record=init``) is read member by
 member as a watch run of ``W<i>`` (the i-th weight layer: pre-activations, dC/ds, dC/dW) and ``h<i>``
 (its activation) layers (:func:`suite_run`); a run of several members gets ``diagnosis/member<k>/``
-each. This is how a sweep of your own (``glorot.train -m ...``) gets its per-layer figures: the
+each; a folder of runs (a sweep's root) gets each of its runs diagnosed and a table of them all,
+``diagnoses.md`` (:func:`diagnose_sweep`). This is how a sweep of your own (``glorot.train -m ...``) gets its per-layer figures: the
 plotting stage (``glorot.plot``) draws the paper's figures from the suite's named experiments only.
 
 writes ``diagnosis.md`` (the findings, per-layer tables, links to the figures) and the figures
@@ -39,7 +40,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -462,13 +465,56 @@ def report(run: WatchRun, out: str | Path | None = None, steps: list[int] | None
     return out, found
 
 
+def sweep_runs(path: str | Path) -> list[Path]:
+    """The run folders below ``path`` when ``path`` is no run folder itself (a sweep's root, say
+    ``results/runs/quick/run``), else []."""
+    from glorot.results import find_runs  # noqa: PLC0415
+
+    path = Path(path)
+    if not path.is_dir() or (path / "run.json").exists():
+        return []
+    return [d for d in find_runs(path) if d != path and (d / "run.json").exists()]
+
+
+def diagnose_sweep(root: Path, dirs: list[Path], out: Path | None) -> Path:
+    """Diagnose every run (every member) below ``root``: each into ``<run>/diagnosis`` (or
+    ``out/<run's path below root>``), and one table of them all, ``diagnoses.md``, into ``out``
+    (default ``root``). Runs that recorded nothing are listed as such."""
+    from glorot.files import write_text  # noqa: PLC0415
+
+    rows = ["| run | member | model | flagged | diagnosis |", "|---|---|---|---|---|"]
+    index = (out if out is not None else root) / "diagnoses.md"
+    for i, d in enumerate(dirs, 1):
+        rel = d.relative_to(root).as_posix()
+        if not (d / "stats.parquet").exists():
+            print(f"[{i}/{len(dirs)}] {rel}: no records (trained without record=paper or record=init)", flush=True)
+            rows.append(f"| {rel} | | | no records | |")
+            continue
+        runs = load_runs(d)
+        base = (out / rel) if out is not None else d / "diagnosis"
+        for run in runs:
+            folder = base if len(runs) == 1 else base / f"member{run.info.get('member', 0)}"
+            _, found = report(run, folder)
+            flagged = [f for f in found if f.flagged]
+            kinds = ", ".join(dict.fromkeys(f.kind for f in flagged)) or "nothing"
+            print(f"[{i}/{len(dirs)}] {rel}" + (f" member {run.info['member']}" if len(runs) > 1 else "")
+                  + f": {kinds}" + (f" (first: {flagged[0].text})" if flagged else ""), flush=True)
+            link = urllib.parse.quote(os.path.relpath(folder / "diagnosis.md", index.parent))
+            rows.append(f"| {rel} | {run.info.get('member', 0)} | {run.info.get('model')} | {kinds} | "
+                        f"[diagnosis.md]({link}) |")
+    write_text(index, f"# Diagnoses of the runs below {root}\n\n" + "\n".join(rows) + "\n")
+    return index
+
+
 def main(argv: list[str] | None = None) -> int:
     from glorot.cli import Parser, check_writable, nonnegative_int  # noqa: PLC0415
 
     p = Parser(prog="python -m glorot.diagnose",
                description="Figures and a per-layer diagnosis of a run folder: a glorot.watch run, or one of "
-                           "glorot.train's recorded with record=paper or record=init (one per member).")
-    p.add_argument("run", help="the run folder written by glorot.watch(..., out=RUN) or by glorot.train")
+                           "glorot.train's recorded with record=paper or record=init (one per member); given a "
+                           "folder of runs (a sweep), each of them and a table of all (diagnoses.md).")
+    p.add_argument("run", help="the run folder written by glorot.watch(..., out=RUN) or by glorot.train, or a "
+                               "folder holding run folders (a sweep)")
     p.add_argument("--out", default=None, help="where to write diagnosis.md and the figures (default RUN/diagnosis; "
                                                "a run of several members: one folder member<k> each)")
     p.add_argument("--member", type=nonnegative_int, default=None,
@@ -479,7 +525,21 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     check_writable(p, "--out", a.out)
     check_writable(p, "--tensorboard", a.tensorboard)
+    sweep = sweep_runs(a.run)
+    if sweep:
+        given = [f for f, v in (("--member", a.member), ("--steps", a.steps), ("--tensorboard", a.tensorboard)) if v]
+        if given:
+            p.error(f"argument {given[0]}: applies to one run, and {a.run} is a folder of {len(sweep)} runs "
+                    f"(such as {sweep[0]}): give one of them")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if sweep:
+        try:
+            index = diagnose_sweep(Path(a.run), sweep, Path(a.out) if a.out is not None else None)
+        except BadRun as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        print(f"wrote {index}")
+        return 0
     try:
         runs = load_runs(a.run, a.member)
         if a.steps:  # refused before anything is written

@@ -21,6 +21,7 @@ Examples::
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shlex
 import sys
@@ -531,16 +532,16 @@ def own_runs_hint(data) -> None:
     own = r[~r["name"].isin(known)]
     if own.empty:
         return
-    dirs = [Path(d) for d in own["run_dir"]]
-    example = next((d for d in dirs if (d / "stats.parquet").exists()), None)
-    if example is not None and example.is_relative_to(Path.cwd()):
-        example = example.relative_to(Path.cwd())
+    dirs = [Path(d) for d in own["run_dir"] if (Path(d) / "stats.parquet").exists()]
+    # one run: its folder; several: the folder holding them all (glorot.diagnose takes a sweep)
+    target = (dirs[0] if len(dirs) == 1 else Path(os.path.commonpath(dirs))) if dirs else None
+    if target is not None and target.is_relative_to(Path.cwd()):
+        target = target.relative_to(Path.cwd())
     log.warning("%d run(s) under --runs belong to no experiment of the suite (%s) and are in none of these "
                 "figures; for their per-layer figures and diagnosis: python -m glorot.diagnose %s; their tables: "
                 "glorot.results.load", len(own), ", ".join(sorted(set(own["name"].astype(str)))),
-                shlex.quote(str(example)) if example is not None
+                shlex.quote(str(target)) if target is not None
                 else "<run folder> (of a run trained with record=paper or record=init)")
-
 
 if __name__ == "__main__":
     sys.exit(main())
