@@ -353,3 +353,18 @@ def test_a_folder_of_runs_is_diagnosed_run_by_run_with_one_table(tmp_path, capsy
         for m in (0, 1):
             assert (root / d / "diagnosis" / f"member{m}" / "diagnosis.md").exists()
     assert "(activation%3Dtanh/diagnosis/member0/diagnosis.md)" in table
+
+
+@pytest.mark.parametrize("kw", [{"hist": False}, {"signals": ["act"], "hist": False}, {"signals": ["act", "grad_s"]}])
+def test_a_run_recorded_with_fewer_signals_gets_the_figures_it_can(tmp_path, kw):
+    """hist=False and a subset of signals used to crash the report (an empty hist frame has no
+    columns; the depth profile drew an empty dC/ds panel): now each figure is drawn where its data is."""
+    path = tmp_path / "w"
+    model = mlp(nn.Tanh, depth=3, width=8)
+    x, y = torch.randn(30, 30), torch.randint(0, 5, (30,))
+    with watch(model, (x, y), out=path, every=1, early=0, **kw) as w:
+        w.maybe_record(0)
+    assert diagnose_main([str(path)]) == 0
+    made = {p.stem for p in (path / "diagnosis").glob("*.png")}
+    assert "depth_profile" in made and ("act_hist" in made) == kw.get("hist", True)
+    assert ("grad_s_hist" in made) == (kw.get("hist", True) and "grad_s" in kw.get("signals", ["grad_s"]))

@@ -76,6 +76,8 @@ def histograms_per_layer(hist: pd.DataFrame, layers: list[dict], signal: str, st
     ``stats`` (the run's tidy stats, for their ``hist_out`` share), a curve whose share beyond the
     range is above ``OUT_SHARE`` is drawn without its two edge bins and the panel says the largest
     share and its layer."""
+    if hist is None or hist.empty or "signal" not in hist:  # recorded without histograms (hist=False)
+        return None
     h = hist[(hist.signal == signal) & ~hist.layer.isin(list(exclude))]
     if h.empty:
         return None
@@ -182,8 +184,9 @@ def depth_profile(stats: pd.DataFrame, layers: list[dict], stem, steps: list[int
     st = stats[(stats.stat == "std") & stats.signal.isin(["act", "grad_s"])]
     if st.empty:
         return None
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.3), squeeze=False)
-    for ax, sig in zip(axes[0], ("act", "grad_s")):
+    sigs = [s for s in ("act", "grad_s") if (st.signal == s).any()]  # a record of some signals has fewer panels
+    fig, axes = plt.subplots(1, len(sigs), figsize=(4.5 * len(sigs), 3.3), squeeze=False)
+    for ax, sig in zip(axes[0], sigs):
         d = st[st.signal == sig]
         keys = _order(d)
         for j, step in enumerate(steps):
