@@ -368,3 +368,17 @@ def test_a_run_recorded_with_fewer_signals_gets_the_figures_it_can(tmp_path, kw)
     made = {p.stem for p in (path / "diagnosis").glob("*.png")}
     assert "depth_profile" in made and ("act_hist" in made) == kw.get("hist", True)
     assert ("grad_s_hist" in made) == (kw.get("hist", True) and "grad_s" in kw.get("signals", ["grad_s"]))
+
+
+def test_layer_table_takes_a_first_layer_of_zero_spread():
+    """A deep sigmoid net's dC/ds underflows to 0 in the first layer (the committed depth30 run,
+    member 5): the table says nan for the ratios instead of dividing by zero."""
+    from glorot.diagnose import layer_table
+
+    layers = [{"layer": "W1", "role": "layer", "kind": "linear"}, {"layer": "h1", "role": "act", "kind": "sigmoid"},
+              {"layer": "W2", "role": "layer", "kind": "linear"}, {"layer": "h2", "role": "act", "kind": "sigmoid"}]
+    rows = [(k, sig, "std", v) for k, sig, v in (("W1", "grad_s", 0.0), ("W2", "grad_s", 1e-3), ("W1", "pre", 1.0),
+                                                   ("W2", "pre", 1.0), ("h1", "act", 0.0), ("h2", "act", 0.2))]
+    stats = pd.DataFrame([dict(step=0, layer=k, signal=sig, stat=st, value=v) for k, sig, st, v in rows])
+    table = layer_table(stats, layers, 0)
+    assert "| W2 | linear | 1 | 0.001 | nan |" in table and "| h2 | sigmoid | 0.2 | nan |" in table

@@ -344,6 +344,11 @@ def diagnose(stats: pd.DataFrame, layers: list[dict]) -> list[Finding]:
     return out
 
 
+def _ratio(v: float, first: float) -> str:
+    """v / first for the tables, "nan" where the first is 0 (a zero init: every unit alike)."""
+    return f"{v / first:.3g}" if first != 0 else "nan"
+
+
 def layer_table(stats: pd.DataFrame, layers: list[dict], step: int) -> str:
     """Markdown tables at ``step``: weight layers (std of s, dC/ds, dC/dW; ratios to the first
     layer) and activations (std of z, ratio to the first, saturated / dead share)."""
@@ -361,7 +366,7 @@ def layer_table(stats: pd.DataFrame, layers: list[dict], step: int) -> str:
     g0 = get(wl[0]["layer"], "grad_s", "std") if wl else float("nan")
     for d in wl:
         g = get(d["layer"], "grad_s", "std")
-        rows.append(f"| {d['layer']} | {d['kind']} | {get(d['layer'], 'pre', 'std'):.3g} | {g:.3g} | {g / g0:.3g} | "
+        rows.append(f"| {d['layer']} | {d['kind']} | {get(d['layer'], 'pre', 'std'):.3g} | {g:.3g} | {_ratio(g, g0)} | "
                     f"{get(d['layer'], 'grad_w', 'std'):.3g} |")
     rows += ["", "| activation | kind | std z | std z / first | saturated | dead |", "|---|---|---|---|---|---|"]
     a0 = get(acts[0]["layer"], "act", "std") if acts else float("nan")
@@ -369,7 +374,7 @@ def layer_table(stats: pd.DataFrame, layers: list[dict], step: int) -> str:
         a = get(d["layer"], "act", "std")
         sat, dead = get(d["layer"], "act", "sat"), get(d["layer"], "act", "dead")
         fmt = lambda v: "" if np.isnan(v) else f"{v:.1%}"  # noqa: E731
-        rows.append(f"| {d['layer']} | {d['kind']} | {a:.3g} | {a / a0:.3g} | {fmt(sat)} | {fmt(dead)} |")
+        rows.append(f"| {d['layer']} | {d['kind']} | {a:.3g} | {_ratio(a, a0)} | {fmt(sat)} | {fmt(dead)} |")
     return "\n".join(rows)
 
 
