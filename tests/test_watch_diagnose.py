@@ -382,3 +382,16 @@ def test_layer_table_takes_a_first_layer_of_zero_spread():
     stats = pd.DataFrame([dict(step=0, layer=k, signal=sig, stat=st, value=v) for k, sig, st, v in rows])
     table = layer_table(stats, layers, 0)
     assert "| W2 | linear | 1 | 0.001 | nan |" in table and "| h2 | sigmoid | 0.2 | nan |" in table
+
+
+def test_export_of_a_folder_of_runs_one_tensorboard_folder_per_run(tmp_path):
+    from glorot.export import main as export_main
+
+    for name in ("a", "b"):
+        run_rec(mlp(nn.Tanh, depth=2, width=8), tmp_path / "sweep", name, steps=1)
+    (tmp_path / "sweep" / "c").mkdir()  # no records: left out
+    assert export_main([str(tmp_path / "sweep"), "--tensorboard", str(tmp_path / "tb")]) == 0
+    assert sorted(p.name for p in (tmp_path / "tb").iterdir()) == ["a", "b"]
+    assert any((tmp_path / "tb" / "a").glob("events.out.tfevents.*"))
+    assert export_main([str(tmp_path / "sweep" / "c"), "--tensorboard", str(tmp_path / "tb2")]) == 2
+    assert not (tmp_path / "tb2").exists()

@@ -5,7 +5,8 @@ Works on a :mod:`glorot.watch` run and on the suite's own run folders (one membe
 recorded steps, every (layer, signal) of ``hist.parquet`` a histogram ``<signal>/<layer>`` (its bins
 as recorded; counts are the bins' shares of the values, summing to 1) and every Jacobian row the
 scalars ``jacobian/<layer>/<sv_stat>``. A run with several members gets one TensorBoard run per
-member (``DIR/member<k>``). Needs the ``tensorboard`` package: ``pip install glorot[tensorboard]``.
+member (``DIR/member<k>``); a folder of runs (a sweep) gets one folder per run, ``DIR/<its path
+below the folder>``. Needs the ``tensorboard`` package: ``pip install glorot[tensorboard]``.
 """
 
 from __future__ import annotations
@@ -80,19 +81,33 @@ def main(argv: list[str] | None = None) -> int:
     from glorot.cli import Parser, check_writable  # noqa: PLC0415
 
     p = Parser(prog="python -m glorot.export", description="Export a run folder's records as TensorBoard events.")
-    p.add_argument("run", help="a run folder (glorot.watch or the suite's trainer)")
+    p.add_argument("run", help="a run folder (glorot.watch or the suite's trainer), or a folder of them (a sweep)")
     p.add_argument("--tensorboard", required=True, metavar="DIR", help="the TensorBoard log folder to write")
     a = p.parse_args(argv)
     check_writable(p, "--tensorboard", a.tensorboard)
-    if not (Path(a.run) / "stats.parquet").exists():
-        print(f"error: {a.run} has no stats.parquet: not a recorded run folder", file=sys.stderr)
-        return 2
+    root = Path(a.run)
+    if (root / "stats.parquet").exists():
+        todo = [(root, Path(a.tensorboard))]
+    else:  # a folder of runs (a sweep): each recorded run into DIR/<its path below the folder>
+        from glorot.results import find_runs  # noqa: PLC0415
+
+        todo = [(d, Path(a.tensorboard) / d.relative_to(root)) for d in find_runs(root) if d != root
+                and (d / "stats.parquet").exists()] if root.is_dir() else []
+        if not todo:
+            print(f"error: {a.run} has no stats.parquet and holds no recorded run folder (runs recorded with "
+                  "record=paper or record=init, or glorot.watch runs)", file=sys.stderr)
+            return 2
     try:
-        n = export_tensorboard(a.run, a.tensorboard)
+        check_tensorboard()
+        n = {"scalars": 0, "histograms": 0}
+        for run_dir, logdir in todo:
+            for k, v in export_tensorboard(run_dir, logdir).items():
+                n[k] += v
     except ImportError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    print(f"wrote {n['scalars']} scalars and {n['histograms']} histograms to {a.tensorboard} "
+    runs = f" of {len(todo)} runs" if len(todo) > 1 or todo[0][0] != root else ""
+    print(f"wrote {n['scalars']} scalars and {n['histograms']} histograms{runs} to {a.tensorboard} "
           f"(view: tensorboard --logdir {a.tensorboard})")
     return 0
 
