@@ -59,6 +59,26 @@ def findings(path):
     return r, diagnose(r.stats, r.layers)
 
 
+def trainer_run(run, stack, x, y, steps=(0,), rec_cfg=None, **columns):
+    """A run folder as glorot.train writes it (stats/hist/jacobian by the trainer's Recorder,
+    members.csv with the members' axes, run.json), recorded at ``steps`` without training;
+    ``columns``: more members.csv columns, one value per member."""
+    import json
+
+    from glorot.record import Recorder
+
+    rec = Recorder(stack, x, y, {"bins": 10, **(rec_cfg or {})})
+    for step in steps:
+        rec.record(step)
+    rec.save(run)
+    rows = [{"member": i, "activation": m.activation, "init": m.init, "lr": m.lr, "seed": m.seed, "depth": stack.depth,
+             "width": stack.width, "status": "ok", **{k: v[i] for k, v in columns.items()}}
+            for i, m in enumerate(stack.members)]
+    pd.DataFrame(rows).to_csv(run / "members.csv", index=False)
+    (run / "run.json").write_text(json.dumps({"name": "run", "status": "complete"}))
+    return run
+
+
 def test_standard_init_tanh_is_flagged_vanishing(tmp_path):
     r, found = findings(run_rec(mlp(nn.Tanh), tmp_path, "std"))
     van = [f for f in found if f.kind == "vanishing" and "dC/ds" in f.text]
@@ -220,11 +240,9 @@ def test_a_trainer_run_is_diagnosed_as_the_same_net_watched(tmp_path, caplog):
     recorded by the trainer's Recorder, gives the findings that glorot.watch gives for an nn.Sequential
     holding the same weights on the same monitor set (the same quantity computed two independent ways),
     and the per-layer stds agree layer for layer (W<i> = the i-th Linear, h<i> = its activation)."""
-    import json
 
     from glorot.diagnose import load_runs
     from glorot.nn import Member, StackedMLP
-    from glorot.record import Recorder
 
     torch.manual_seed(0)
     members = [Member("relu", "he", 0.1, 0), Member("tanh", "standard", 0.1, 1)]
@@ -232,13 +250,7 @@ def test_a_trainer_run_is_diagnosed_as_the_same_net_watched(tmp_path, caplog):
     stack = StackedMLP(members, 30, width, depth, 5)
     g = torch.Generator().manual_seed(1)
     x, y = torch.randn(120, 30, generator=g), torch.randint(0, 5, (120,), generator=g)
-    run = tmp_path / "run"
-    rec = Recorder(stack, x, y, {"bins": 20, "jacobian": True, "jacobian_examples": 3})
-    rec.record(0)
-    rec.save(run)
-    pd.DataFrame([dict(member=i, activation=m.activation, init=m.init, lr=m.lr, seed=m.seed, depth=depth,
-                       width=width, status="ok") for i, m in enumerate(members)]).to_csv(run / "members.csv", index=False)
-    (run / "run.json").write_text(json.dumps({"name": "run", "status": "complete"}))
+    run = trainer_run(tmp_path / "run", stack, x, y, rec_cfg={"bins": 20, "jacobian": True, "jacobian_examples": 3})
     mods = []
     for i, lin in enumerate(stack.linears):
         m = nn.Linear(lin.weight.shape[2], lin.weight.shape[1])
@@ -284,24 +296,14 @@ def test_a_trainer_run_is_diagnosed_as_the_same_net_watched(tmp_path, caplog):
 def test_a_diverged_member_is_said_and_read_up_to_its_divergence(tmp_path):
     """A member the trainer froze at a non-finite loss (members.csv: diverged at update d) is
     diagnosed from its records before d only, with a finding that says so first."""
-    import json
 
     from glorot.diagnose import load_runs, report
     from glorot.nn import Member, StackedMLP
-    from glorot.record import Recorder
 
     torch.manual_seed(0)
     stack = StackedMLP([Member("tanh", "standard", 0.1, 0), Member("tanh", "standard", 50.0, 1)], 10, 16, 3, 3)
     x, y = torch.randn(40, 10), torch.randint(0, 3, (40,))
-    rec = Recorder(stack, x, y, {"bins": 10})
-    for step in (0, 2, 5):
-        rec.record(step)
-    rec.save(tmp_path)
-    pd.DataFrame([dict(member=0, activation="tanh", init="standard", lr=0.1, seed=0, depth=3, width=16, status="ok",
-                       diverged_at_update=None),
-                  dict(member=1, activation="tanh", init="standard", lr=50.0, seed=1, depth=3, width=16,
-                       status="diverged", diverged_at_update=3.0)]).to_csv(tmp_path / "members.csv", index=False)
-    (tmp_path / "run.json").write_text(json.dumps({"name": "run"}))
+    trainer_run(tmp_path, stack, x, y, steps=(0, 2, 5), status=["ok", "diverged"], diverged_at_update=[None, 3.0])
     ok, bad = load_runs(tmp_path)
     assert sorted(ok.stats.step.unique()) == [0, 2, 5] and sorted(bad.stats.step.unique()) == [0, 2]
     assert sorted(bad.hist.step.unique()) == [0, 2]
@@ -314,22 +316,14 @@ def test_a_folder_of_runs_is_diagnosed_run_by_run_with_one_table(tmp_path, capsy
     """``glorot.diagnose <sweep root>``: every run below it (each member), one line each, and
     diagnoses.md with a row per member linking its diagnosis; a run without records is listed as
     such; options for one run are refused before anything is written."""
-    import json
 
     from glorot.nn import Member, StackedMLP
-    from glorot.record import Recorder
 
     root = tmp_path / "sweep"
     for name, act in (("activation=tanh", "tanh"), ("activation=relu", "relu")):
         torch.manual_seed(0)
         stack = StackedMLP([Member(act, "standard", 0.1, 0), Member(act, "normalized", 0.1, 1)], 10, 32, 4, 3)
-        run = root / name
-        rec = Recorder(stack, 0.3 * torch.randn(60, 10), torch.randint(0, 3, (60,)), {"bins": 10})  # tanh linear regime
-        rec.record(0)
-        rec.save(run)
-        pd.DataFrame([dict(member=i, activation=act, init=m.init, lr=0.1, seed=i, depth=4, width=32, status="ok")
-                      for i, m in enumerate(stack.members)]).to_csv(run / "members.csv", index=False)
-        (run / "run.json").write_text(json.dumps({"name": "run"}))
+        trainer_run(root / name, stack, 0.3 * torch.randn(60, 10), torch.randint(0, 3, (60,)))  # tanh linear regime
     (root / "bare").mkdir()
     pd.DataFrame([dict(member=0, activation="tanh", status="ok")]).to_csv(root / "bare" / "members.csv", index=False)
     (root / "bare" / "run.json").write_text("{}")

@@ -6,17 +6,19 @@ paper's style and a short text.
     python -m glorot.diagnose runs/mynet                       # -> runs/mynet/diagnosis/
     python -m glorot.diagnose runs/mynet --out /tmp/d --steps 0 500 3000 --tensorboard runs/tb
     python -m glorot.diagnose results/runs/quick/run/<overrides>   # glorot.train ... record=paper: one per member
+    python -m glorot.diagnose results/runs/quick/run               # every run of a sweep + diagnoses.md
+
+writes ``diagnosis.md`` (the findings, per-layer tables, links to the figures) and the figures
+(:mod:`glorot.watch_figures`) into ``--out``, prints the findings, and with ``--tensorboard`` writes
+the records as TensorBoard events (:mod:`glorot.export`).
 
 A ``glorot.train`` run folder (recorded with ``record=paper`` or ``record=init``) is read member by
 member as a watch run of ``W<i>`` (the i-th weight layer: pre-activations, dC/ds, dC/dW) and ``h<i>``
 (its activation) layers (:func:`suite_run`); a run of several members gets ``diagnosis/member<k>/``
 each; a folder of runs (a sweep's root) gets each of its runs diagnosed and a table of them all,
-``diagnoses.md`` (:func:`diagnose_sweep`). This is how a sweep of your own (``glorot.train -m ...``) gets its per-layer figures: the
-plotting stage (``glorot.plot``) draws the paper's figures from the suite's named experiments only.
-
-writes ``diagnosis.md`` (the findings, per-layer tables, links to the figures) and the figures
-(:mod:`glorot.watch_figures`) into ``--out``, prints the findings, and with ``--tensorboard`` writes
-the records as TensorBoard events (:mod:`glorot.export`).
+``diagnoses.md`` (:func:`diagnose_sweep`). This is how a sweep of your own (``glorot.train -m ...``)
+gets its per-layer figures: the plotting stage (``glorot.plot``) draws the paper's figures from the
+suite's named experiments only.
 
 What the findings say (each names the layer and the number):
 
@@ -33,7 +35,9 @@ What the findings say (each names the layer and the number):
 * **dead units** (ReLU and other rectifiers): a layer with more than 10% of its units never positive
   on the monitor set;
 * **weight gradients**: the spread of std(dC/dW) across the hidden layers (Eq. 14: equal under
-  normalized init), reported for information.
+  normalized init), reported for information;
+* **diverged** (a glorot.train member whose loss became non-finite): said first, with the update and
+  the learning rate; only the records before it are read.
 """
 
 from __future__ import annotations
@@ -130,7 +134,8 @@ def load_runs(path: str | Path, member: int | None = None, every: bool = True) -
     except json.JSONDecodeError as e:
         raise BadRun(f"{pj} is not valid JSON ({e})") from None
     if not isinstance(info, dict) or info.get("kind") != "watch" and not (path / "members.csv").exists():
-        raise BadRun(f"{path} is neither a glorot.watch run (run.json kind={info.get('kind') if isinstance(info, dict) else None!r}) "
+        kind = info.get("kind") if isinstance(info, dict) else None
+        raise BadRun(f"{path} is neither a glorot.watch run (run.json kind={kind!r}) "
                      "nor one of glorot.train's (no members.csv)")
     if not (path / "stats.parquet").exists():
         if info.get("kind") == "watch":
@@ -444,9 +449,9 @@ def report(run: WatchRun, out: str | Path | None = None, steps: list[int] | None
     found = diagnose(run.stats, run.layers)
     d = run.info.get("diverged_at")
     if d is not None:
-        found.insert(0, Finding("diverged", f"this member diverged at update {d} (a non-finite loss; the trainer froze it "
-                                f"there): only its records before update {d} are read; try a smaller learning rate "
-                                f"than {run.info.get('lr')}", None, float(d)))
+        found.insert(0, Finding("diverged", f"this member diverged at update {d} (a non-finite loss; the trainer "
+                                f"froze it there): only its records before update {d} are read; try a smaller "
+                                f"learning rate than {run.info.get('lr')}", None, float(d)))
     out.mkdir(parents=True, exist_ok=True)
     figs = figures(run, out, steps)
     info = run.info
