@@ -6,6 +6,7 @@ diagnosis.md and the figures, and rejects a bad folder with one line; TensorBoar
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -389,3 +390,34 @@ def test_export_of_a_folder_of_runs_one_tensorboard_folder_per_run(tmp_path):
     assert any((tmp_path / "tb" / "a").glob("events.out.tfevents.*"))
     assert export_main([str(tmp_path / "sweep" / "c"), "--tensorboard", str(tmp_path / "tb2")]) == 2
     assert not (tmp_path / "tb2").exists()
+
+
+def test_the_mean_field_prediction_stands_beside_a_trainer_runs_record(tmp_path):
+    """A glorot.train run at init (synthetic data, 5 x 256): the diagnosis puts glorot.theory's
+    per-layer factors beside the measured ones, and the two agree (the recorder's numbers on the
+    real network against the mean-field recursion: two independent computations); the table gets
+    a theory column. A folder without config.yaml says why it has no prediction."""
+    from glorot.diagnose import load_runs, mean_field, report
+    from helpers import only_dir, run_train
+
+    run_train("data=synthetic", "activation=tanh", "stack.inits=[standard,normalized]", "model.depth=5",
+              "model.width=256", "record=init", "train.updates=2", "profile=smoke", f"results_dir={tmp_path}")
+    run = only_dir(tmp_path / "runs")
+    for r in load_runs(run):
+        pred, why = mean_field(r)
+        assert why is None and list(pred.index) == [1, 2, 3, 4, 5]
+        out, found = report(r, tmp_path / f"d{r.info['member']}")
+        th = [f for f in found if f.text.startswith("step 0: mean-field theory")]
+        assert len(th) == 1, [f.text for f in found]
+        pairs = re.findall(r"x([0-9.]+) per layer going (?:down|up) \(measured x([0-9.]+)\)", th[0].text)
+        assert len(pairs) == 2
+        for p, m in pairs:
+            assert abs(np.log(float(m) / float(p))) < 0.05, th[0].text
+        if r.info["init"] == "standard":  # Sec. 4.2: sqrt(1/3) per layer in the linear regime, a little less
+            assert 0.45 < float(pairs[0][0]) < 0.6
+        md = (out / "diagnosis.md").read_text()
+        assert "| dC/ds / first | theory |" in md and "No mean-field prediction" not in md
+    (run / "config.yaml").unlink()
+    _, found = report(load_runs(run)[0], tmp_path / "nocfg")
+    assert "No mean-field prediction beside the record: FileNotFoundError" in (tmp_path / "nocfg" / "diagnosis.md").read_text()
+    assert not [f for f in found if "mean-field" in f.text]

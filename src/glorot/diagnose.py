@@ -37,7 +37,10 @@ What the findings say (each names the layer and the number):
 * **weight gradients**: the spread of std(dC/dW) across the hidden layers (Eq. 14: equal under
   normalized init), reported for information;
 * **diverged** (a glorot.train member whose loss became non-finite): said first, with the update and
-  the learning rate; only the records before it are read.
+  the learning rate; only the records before it are read;
+* **mean-field theory** (glorot.train members, at init): :mod:`glorot.theory`'s per-layer factors for
+  the member's activation, init, depth, width and the run's monitor set, beside the measured ones
+  (:func:`mean_field`), with its predicted ratios as a ``theory`` column of the tables.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ import os
 import sys
 import urllib.parse
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -205,7 +209,68 @@ def suite_run(path: Path, info: dict, r, member: int | None = None) -> WatchRun:
         "kind": "suite", "recorded_by": "glorot.train", "name": f"{path.name}, member {member}", "member": member,
         "model": f"MLP {depth} x {width}, {act}, {axes}", "monitor_size": monitor, "layers": layers,
         "status": str(row.get("status", "")), "diverged_at": diverged, "lr": row.get("lr"),
+        "activation": act, "init": str(row.get("init", "")), "depth": depth, "width": width,
     }, rename(r.stats), rename(r.hist), rename(r.jacobian, jac=True))
+
+
+@lru_cache(maxsize=4)
+def _inputs(data_yaml: str) -> tuple:
+    """The monitor set's per-example second moments, the training set's mean x^2 (what
+    ``init=critical`` is built with), n_in and the classes of a run's data config (cached: a sweep
+    shares one)."""
+    from omegaconf import OmegaConf  # noqa: PLC0415
+
+    from glorot.theory import data_q0  # noqa: PLC0415
+
+    q0, ds = data_q0(OmegaConf.create(data_yaml))
+    return q0, float(ds.train_x.double().square().mean()), int(ds.n_in), int(ds.n_classes)
+
+
+def mean_field(run: WatchRun) -> tuple[pd.DataFrame | None, str | None]:
+    """glorot.theory's prediction at init for a glorot.train member (per hidden layer 1..depth:
+    act_std, grad_s_std), from its activation, init, depth, width and its data's monitor set; or
+    (None, why) where there is none (a watch run, no config.yaml, the data not at hand, an init or
+    activation the theory does not model)."""
+    info = run.info
+    if info.get("kind") != "suite":
+        return None, None
+    from omegaconf import OmegaConf  # noqa: PLC0415
+
+    from glorot import theory  # noqa: PLC0415
+
+    try:
+        data = OmegaConf.to_yaml(OmegaConf.load(run.path / "config.yaml").data)
+        q0, q0_train, n_in, n_out = _inputs(data)
+        pred = theory.predict(info["activation"], info["init"], info["depth"], info["width"], q0, n_in=n_in,
+                              n_out=n_out, q0_init=q0_train)
+    except Exception as e:  # noqa: BLE001 (the prediction is shown beside the record; its absence is said)
+        return None, f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:200]
+    return pred[pred.layer <= info["depth"]].set_index("layer"), None
+
+
+def theory_finding(stats: pd.DataFrame, layers: list[dict], pred: pd.DataFrame, info: dict) -> Finding | None:
+    """The per-layer factors at init, measured (fitted as :func:`trend_findings` fits them) beside
+    the same fit of the mean-field prediction."""
+    first = int(stats.step.min())
+    if first != 0:
+        return None
+    weight = [d["layer"] for d in layers if d["role"] == "layer"][:-1]
+    acts = [d["layer"] for d in layers if d["role"] == "act"]
+    g, a = _std(stats, "grad_s", 0, weight), _std(stats, "act", 0, acts)
+    parts = []
+    for what, meas, col, down in (("dC/ds", g, "grad_s_std", True), ("activations", a, "act_std", False)):
+        want = pred[col].to_numpy(dtype=float)
+        if len(meas) < 2 or np.isfinite(meas).sum() < 2 or len(want) != len(meas) or not np.isfinite(want).all():
+            continue
+        fm, fp = fit_factor(meas), fit_factor(want)
+        if down:
+            fm, fp = 1 / fm, 1 / fp
+        parts.append(f"{what} x{_factor(fp)} per layer going {'down' if down else 'up'} (measured x{_factor(fm)})")
+    if not parts:
+        return None
+    return Finding("info", f"step 0: mean-field theory (glorot.theory: {info['activation']}, init={info['init']}, "
+                   f"{info['depth']} x {info['width']}, this monitor set's inputs) predicts " + " and ".join(parts))
+
 
 
 # --------------------------------------------------------------------------------------------
@@ -354,9 +419,10 @@ def _ratio(v: float, first: float) -> str:
     return f"{v / first:.3g}" if first != 0 else "nan"
 
 
-def layer_table(stats: pd.DataFrame, layers: list[dict], step: int) -> str:
+def layer_table(stats: pd.DataFrame, layers: list[dict], step: int, pred: pd.DataFrame | None = None) -> str:
     """Markdown tables at ``step``: weight layers (std of s, dC/ds, dC/dW; ratios to the first
-    layer) and activations (std of z, ratio to the first, saturated / dead share)."""
+    layer) and activations (std of z, ratio to the first, saturated / dead share); with ``pred``
+    (:func:`mean_field`, at init) the predicted ratios beside the measured ones."""
     st = stats[stats.step == step].pivot_table(index=["layer", "signal"], columns="stat", values="value")
 
     def get(k, sig, stat):
@@ -365,21 +431,33 @@ def layer_table(stats: pd.DataFrame, layers: list[dict], step: int) -> str:
         except KeyError:
             return float("nan")
 
+    def theory(col: str, i: int) -> str:  # the prediction's ratio to its first layer, "" past the hidden ones
+        if pred is None or i + 1 not in pred.index:
+            return ""
+        return f" {_ratio(float(pred.loc[i + 1, col]), float(pred.loc[1, col]))} |"
+
+    th = (" theory |", "---|") if pred is not None else ("", "")
     wl = [d for d in layers if d["role"] == "layer"]
     acts = [d for d in layers if d["role"] == "act"]
-    rows = ["| layer | kind | std s | std dC/ds | dC/ds / first | std dC/dW |", "|---|---|---|---|---|---|"]
+    rows = [f"| layer | kind | std s | std dC/ds | dC/ds / first |{th[0]} std dC/dW |",
+            f"|---|---|---|---|---|{th[1]}---|"]
     g0 = get(wl[0]["layer"], "grad_s", "std") if wl else float("nan")
-    for d in wl:
+    for i, d in enumerate(wl):
         g = get(d["layer"], "grad_s", "std")
-        rows.append(f"| {d['layer']} | {d['kind']} | {get(d['layer'], 'pre', 'std'):.3g} | {g:.3g} | {_ratio(g, g0)} | "
-                    f"{get(d['layer'], 'grad_w', 'std'):.3g} |")
-    rows += ["", "| activation | kind | std z | std z / first | saturated | dead |", "|---|---|---|---|---|---|"]
+        t = theory("grad_s_std", i) or (" |" if pred is not None else "")
+        rows.append(f"| {d['layer']} | {d['kind']} | {get(d['layer'], 'pre', 'std'):.3g} | {g:.3g} | {_ratio(g, g0)} |"
+                    f"{t} {get(d['layer'], 'grad_w', 'std'):.3g} |")
+    rows += ["", f"| activation | kind | std z | std z / first |{th[0]} saturated | dead |",
+             f"|---|---|---|---|{th[1]}---|---|"]
     a0 = get(acts[0]["layer"], "act", "std") if acts else float("nan")
-    for d in acts:
+    for i, d in enumerate(acts):
         a = get(d["layer"], "act", "std")
         sat, dead = get(d["layer"], "act", "sat"), get(d["layer"], "act", "dead")
         fmt = lambda v: "" if np.isnan(v) else f"{v:.1%}"  # noqa: E731
-        rows.append(f"| {d['layer']} | {d['kind']} | {a:.3g} | {_ratio(a, a0)} | {fmt(sat)} | {fmt(dead)} |")
+        t = theory("act_std", i) or (" |" if pred is not None else "")
+        rows.append(f"| {d['layer']} | {d['kind']} | {a:.3g} | {_ratio(a, a0)} |{t} {fmt(sat)} | {fmt(dead)} |")
+    if pred is not None:
+        rows += ["", "theory: glorot.theory's mean-field prediction at init, as a ratio to its first layer."]
     return "\n".join(rows)
 
 
@@ -447,6 +525,11 @@ def report(run: WatchRun, out: str | Path | None = None, steps: list[int] | None
             raise BadRun(f"--steps {bad} not recorded; recorded steps: {', '.join(map(str, recorded))}")
     steps = sorted(steps) if steps else pick_steps(recorded)
     found = diagnose(run.stats, run.layers)
+    pred, no_pred = mean_field(run)
+    tf = theory_finding(run.stats, run.layers, pred, run.info) if pred is not None else None
+    if tf is not None:  # after the trends at init it stands beside
+        at = [i for i, f in enumerate(found) if f.text.startswith(("step 0: dC/ds", "step 0: activations"))]
+        found.insert(at[-1] + 1 if at else len(found), tf)
     d = run.info.get("diverged_at")
     if d is not None:
         found.insert(0, Finding("diverged", f"this member diverged at update {d} (a non-finite loss; the trainer "
@@ -468,8 +551,11 @@ def report(run: WatchRun, out: str | Path | None = None, steps: list[int] | None
     if not flagged:
         lines.append("- Nothing flagged.")
     lines += [f"- **{f.kind}**: {f.text}" if f.flagged else f"- {f.text}" for f in found]
+    if no_pred:
+        lines += ["", f"(No mean-field prediction beside the record: {no_pred}.)"]
     for s in ([recorded[0], recorded[-1]] if len(recorded) > 1 else recorded):
-        lines += ["", f"## Per layer at step {s}", "", layer_table(run.stats, run.layers, s)]
+        lines += ["", f"## Per layer at step {s}", "",
+                  layer_table(run.stats, run.layers, s, pred if s == 0 and tf is not None else None)]
     lines += ["", "## Figures", ""] + [f"![{p.stem}]({p.name})" for p in figs]
     write_text(out / "diagnosis.md", "\n".join(lines) + "\n")
     return out, found
