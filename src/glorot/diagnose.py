@@ -492,9 +492,15 @@ def _xlim(stats: pd.DataFrame, signal: str, steps: list[int], exclude) -> float 
     return float(1.5 * s.max()) if len(s) else None
 
 
-def figures(run: WatchRun, out: Path, steps: list[int]) -> list[Path]:
+def figures(run: WatchRun, out: Path, steps: list[int], pred: pd.DataFrame | None = None) -> list[Path]:
+    """The run's figures into ``out``; ``pred`` (:func:`mean_field`) adds the prediction to the depth
+    profile."""
     layers = run.layers
     top = output_layers(layers)
+    theory = None
+    if pred is not None:
+        theory = {"act": {f"h{i}": float(pred.loc[i, "act_std"]) for i in pred.index},
+                  "grad_s": {f"W{i}": float(pred.loc[i, "grad_s_std"]) for i in pred.index}}
     made = [
         histograms_per_layer(run.hist, layers, "act", steps, out / "act_hist",
                              "Activation values per layer (Figs. 3, 4, 6)", stats=run.stats),
@@ -505,7 +511,7 @@ def figures(run: WatchRun, out: Path, steps: list[int]) -> list[Path]:
                              "Weight gradients dC/dW per hidden layer (Fig. 8)", exclude=top,
                              xlim=_xlim(run.stats, "grad_w", steps, top), stats=run.stats),
         depth_profile(run.stats, layers, out / "depth_profile", [steps[0], steps[-1]] if len(steps) > 1 else steps,
-                      exclude=top),
+                      exclude=top, theory=theory),
         std_over_time(run.stats, layers, out / "std_over_time"),
         act_over_time(run.stats, layers, out / "act_over_time"),
         jacobian_over_time(run.jacobian, out / "jacobian"),
@@ -536,7 +542,7 @@ def report(run: WatchRun, out: str | Path | None = None, steps: list[int] | None
                                 f"froze it there): only its records before update {d} are read; try a smaller "
                                 f"learning rate than {run.info.get('lr')}", None, float(d)))
     out.mkdir(parents=True, exist_ok=True)
-    figs = figures(run, out, steps)
+    figs = figures(run, out, steps, pred if tf is not None else None)
     info = run.info
     params = f", {info['n_params']:,} parameters" if info.get("n_params") else ""
     mode = f", mode {info['mode']}" if info.get("mode") else ""

@@ -178,9 +178,12 @@ def fit_factor(values) -> float:
     return float(np.exp(np.polyfit(i, np.log(v[ok]), 1)[0]))
 
 
-def depth_profile(stats: pd.DataFrame, layers: list[dict], stem, steps: list[int], exclude=()) -> Path | None:
+def depth_profile(stats: pd.DataFrame, layers: list[dict], stem, steps: list[int], exclude=(),
+                  theory: dict | None = None) -> Path | None:
     """Std of act and dC/ds against depth at the given steps (log y), with the factor fitted without
-    the layers in ``exclude`` (the output layer, drawn hollow)."""
+    the layers in ``exclude`` (the output layer, drawn hollow). ``theory``: signal -> {layer: predicted
+    std at init}, drawn dashed beside step 0, anchored at the first layer's measured value (the
+    prediction's shape: its per-layer ratios)."""
     st = stats[(stats.stat == "std") & stats.signal.isin(["act", "grad_s"])]
     if st.empty:
         return None
@@ -201,6 +204,12 @@ def depth_profile(stats: pd.DataFrame, layers: list[dict], stem, steps: list[int
             if (~inner).any():
                 ax.plot(xs[~inner], e.value.to_numpy()[~inner], marker="o", ms=5, mfc="none", ls="none", color=c,
                         label="output layer (not fitted)" if j == 0 else None)
+            pred = (theory or {}).get(sig)
+            if step == 0 and pred and keys and keys[0] in pred and np.isfinite(e.value.iloc[0]):
+                ks = [k for k in keys if k in pred]
+                v = np.array([pred[k] for k in ks]) / pred[keys[0]] * float(e.value.iloc[0])
+                ax.plot([xs[keys.index(k)] for k in ks], v, ls="--", lw=1.2, color="0.35",
+                        label=f"mean-field at init: x{fit_factor(v):.2f} per layer")
         ax.set_yscale("log")
         ax.set_xticks(range(1, len(keys) + 1))
         ax.set_xticklabels(keys, rotation=60 if len(keys) > 6 else 0, fontsize=6 if len(keys) > 12 else 7)
