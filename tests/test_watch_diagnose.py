@@ -337,17 +337,20 @@ def test_a_folder_of_runs_is_diagnosed_run_by_run_with_one_table(tmp_path, capsy
     lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("[")]
     assert len(lines) == 5 and lines[4].startswith("[3/3] bare: no records"), lines
     table = (root / "diagnoses.md").read_text()
-    assert table.count("| activation=") == 4 and "| bare | | | no records |" in table
+    assert table.count("| activation=") == 4 and "| bare | | | | | no records | |" in table
     # standard init is flagged as vanishing (tanh, relu); tanh with normalized init is not
     assert "| activation=tanh | 0 | MLP 4 x 32, tanh, init standard" in table
-    row = {(ln.split(" | ")[0].strip("| "), ln.split(" | ")[1]): ln.split(" | ")[3] for ln in table.splitlines()
-           if ln.startswith("| activation=")}
+    cells = {(ln.split(" | ")[0].strip("| "), ln.split(" | ")[1]): ln.split(" | ") for ln in table.splitlines()
+             if ln.startswith("| activation=")}
+    row = {k: c[5] for k, c in cells.items()}
     assert row[("activation=tanh", "0")] == "vanishing" and row[("activation=relu", "0")] == "vanishing"
     assert row[("activation=tanh", "1")] == "nothing"
+    # the measured dC/ds factor at init (no config.yaml here: no prediction in brackets), relu standard ~ sqrt(1/6)
+    assert re.fullmatch(r"x0\.[3-4]\d", cells[("activation=relu", "0")][3]), cells[("activation=relu", "0")]
     for d in ("activation=tanh", "activation=relu"):
         for m in (0, 1):
             assert (root / d / "diagnosis" / f"member{m}" / "diagnosis.md").exists()
-    assert "(activation%3Dtanh/diagnosis/member0/diagnosis.md)" in table
+    assert "(activation=tanh/diagnosis/member0/diagnosis.md)" in table
 
 
 @pytest.mark.parametrize("kw", [{"hist": False}, {"signals": ["act"], "hist": False}, {"signals": ["act", "grad_s"]}])
@@ -417,6 +420,10 @@ def test_the_mean_field_prediction_stands_beside_a_trainer_runs_record(tmp_path)
             assert 0.45 < float(pairs[0][0]) < 0.6
         md = (out / "diagnosis.md").read_text()
         assert "| dC/ds / first | theory |" in md and "No mean-field prediction" not in md
+    # the sweep table: measured (predicted) factor per member, and the member's test error
+    assert diagnose_main([str(tmp_path / "runs"), "--out", str(tmp_path / "sweep")]) == 0
+    table = (tmp_path / "sweep" / "diagnoses.md").read_text()
+    assert len(re.findall(r"\| x\d\.\d\d \(x\d\.\d\d\) \| \d+\.\d\d% \|", table)) == 2, table
     (run / "config.yaml").unlink()
     _, found = report(load_runs(run)[0], tmp_path / "nocfg")
     assert "No mean-field prediction beside the record: FileNotFoundError" in (tmp_path / "nocfg" / "diagnosis.md").read_text()

@@ -210,6 +210,7 @@ def suite_run(path: Path, info: dict, r, member: int | None = None) -> WatchRun:
         "model": f"MLP {depth} x {width}, {act}, {axes}", "monitor_size": monitor, "layers": layers,
         "status": str(row.get("status", "")), "diverged_at": diverged, "lr": row.get("lr"),
         "activation": act, "init": str(row.get("init", "")), "depth": depth, "width": width,
+        "final_test_error": row.get("final_test_error"),
     }, rename(r.stats), rename(r.hist), rename(r.jacobian, jac=True))
 
 
@@ -257,7 +258,7 @@ def theory_finding(stats: pd.DataFrame, layers: list[dict], pred: pd.DataFrame, 
     weight = [d["layer"] for d in layers if d["role"] == "layer"][:-1]
     acts = [d["layer"] for d in layers if d["role"] == "act"]
     g, a = _std(stats, "grad_s", 0, weight), _std(stats, "act", 0, acts)
-    parts = []
+    parts, value = [], float("nan")
     for what, meas, col, down in (("dC/ds", g, "grad_s_std", True), ("activations", a, "act_std", False)):
         want = pred[col].to_numpy(dtype=float)
         if len(meas) < 2 or np.isfinite(meas).sum() < 2 or len(want) != len(meas) or not np.isfinite(want).all():
@@ -265,12 +266,13 @@ def theory_finding(stats: pd.DataFrame, layers: list[dict], pred: pd.DataFrame, 
         fm, fp = fit_factor(meas), fit_factor(want)
         if down:
             fm, fp = 1 / fm, 1 / fp
+            value = fp
         parts.append(f"{what} x{_factor(fp)} per layer going {'down' if down else 'up'} (measured x{_factor(fm)})")
     if not parts:
         return None
     return Finding("info", f"step 0: mean-field theory (glorot.theory: {info['activation']}, init={info['init']}, "
-                   f"{info['depth']} x {info['width']}, this monitor set's inputs) predicts " + " and ".join(parts))
-
+                   f"{info['depth']} x {info['width']}, this monitor set's inputs) predicts " + " and ".join(parts),
+                   None, value)
 
 
 # --------------------------------------------------------------------------------------------
@@ -578,19 +580,35 @@ def sweep_runs(path: str | Path) -> list[Path]:
     return [d for d in find_runs(path) if d != path and (d / "run.json").exists()]
 
 
+def _init_factors(found: list[Finding]) -> str:
+    """"x0.57 (x0.58)": the measured per-layer factor of dC/ds going down at init and the mean-field
+    one, from the findings ("" where there is no record at init)."""
+    meas = next((f.value for f in found if f.text.startswith("step 0: dC/ds")), None)
+    pred = next((f.value for f in found if f.text.startswith("step 0: mean-field")), None)
+    if meas is None or not np.isfinite(meas):
+        return ""
+    return f"x{_factor(meas)}" + (f" (x{_factor(pred)})" if pred is not None and np.isfinite(pred) else "")
+
+
+def _percent(v) -> str:
+    v = pd.to_numeric(pd.Series([v]), errors="coerce").iloc[0]
+    return f"{v:.2%}" if np.isfinite(v) else ""
+
+
 def diagnose_sweep(root: Path, dirs: list[Path], out: Path | None) -> Path:
     """Diagnose every run (every member) below ``root``: each into ``<run>/diagnosis`` (or
     ``out/<run's path below root>``), and one table of them all, ``diagnoses.md``, into ``out``
     (default ``root``). Runs that recorded nothing are listed as such."""
     from glorot.files import write_text  # noqa: PLC0415
 
-    rows = ["| run | member | model | flagged | diagnosis |", "|---|---|---|---|---|"]
+    rows = ["| run | member | model | dC/ds per layer going down at init (theory) | test error | flagged | diagnosis |",
+            "|---|---|---|---|---|---|---|"]
     index = (out if out is not None else root) / "diagnoses.md"
     for i, d in enumerate(dirs, 1):
         rel = d.relative_to(root).as_posix()
         if not (d / "stats.parquet").exists():
             print(f"[{i}/{len(dirs)}] {rel}: no records (trained without record=paper or record=init)", flush=True)
-            rows.append(f"| {rel} | | | no records | |")
+            rows.append(f"| {rel} | | | | | no records | |")
             continue
         runs = load_runs(d)
         base = (out / rel) if out is not None else d / "diagnosis"
@@ -601,9 +619,9 @@ def diagnose_sweep(root: Path, dirs: list[Path], out: Path | None) -> Path:
             kinds = ", ".join(dict.fromkeys(f.kind for f in flagged)) or "nothing"
             print(f"[{i}/{len(dirs)}] {rel}" + (f" member {run.info['member']}" if len(runs) > 1 else "")
                   + f": {kinds}" + (f" (first: {flagged[0].text})" if flagged else ""), flush=True)
-            link = urllib.parse.quote(os.path.relpath(folder / "diagnosis.md", index.parent))
-            rows.append(f"| {rel} | {run.info.get('member', 0)} | {run.info.get('model')} | {kinds} | "
-                        f"[diagnosis.md]({link}) |")
+            link = urllib.parse.quote(os.path.relpath(folder / "diagnosis.md", index.parent), safe="/=,")
+            rows.append(f"| {rel} | {run.info.get('member', 0)} | {run.info.get('model')} | {_init_factors(found)} | "
+                        f"{_percent(run.info.get('final_test_error'))} | {kinds} | [diagnosis.md]({link}) |")
     write_text(index, f"# Diagnoses of the runs below {root}\n\n" + "\n".join(rows) + "\n")
     return index
 
