@@ -8,13 +8,14 @@ PROFILE ?= quick
 DATA ?= data
 .DEFAULT_GOAL := help
 
-.PHONY: help setup data test test-all reproduce plan train figures bench clean clean-all campaign gpu-window gpu-window-prep ingest readme
+.PHONY: help setup data test test-all reproduce plan train diagnose figures bench clean clean-all campaign gpu-window gpu-window-prep ingest readme
 
 help: ## list the targets
 	@echo "glorot: reproduce Glorot & Bengio (2010) + He et al. (2015). Targets:"
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 	@echo "Variables: PROFILE=smoke|quick|paper|paper_full (default quick); BENCH=<bench JSON> for make plan and make campaign;"
-	@echo "           WINDOW=<folder or records.tar.gz> for make ingest"
+	@echo "           WINDOW=<folder or records.tar.gz> for make ingest; RUNS=<run or folder of runs> for make diagnose"
+	@echo "           (default results/runs/PROFILE/run, where make train puts a plain run)"
 
 setup: $(VENV)/.installed ## create .venv and install the project with its dev extras (uv if it can be had, else pip)
 
@@ -62,6 +63,9 @@ reproduce: $(VENV)/.installed-run data ## run every experiment at PROFILE and dr
 
 train: $(VENV)/.installed-run data ## one training run: make train ARGS="activation=tanh init=normalized"
 	$(BIN)/python -m glorot.train $(ARGS)
+
+diagnose: $(VENV)/.installed-run ## per-layer figures + diagnosis of your runs (ARGS+=record=paper) and diagnoses.md: RUNS=<folder>
+	$(BIN)/python -m glorot.diagnose $(or $(RUNS),results/runs/$(PROFILE)/run)
 
 plan: $(VENV)/.installed-run ## what each experiment at PROFILE would train (members, updates, cost); trains nothing
 	$(BIN)/python scripts/reproduce.py --profile $(PROFILE) --plan $(if $(BENCH),--bench $(BENCH))

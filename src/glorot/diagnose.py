@@ -122,7 +122,8 @@ def load_runs(path: str | Path, member: int | None = None, every: bool = True) -
     tables read once; a watch run is one."""
     path = Path(path)
     if not path.is_dir():
-        raise BadRun(f"no run folder at {path}")
+        raise BadRun(f"no run folder at {path} (glorot.train writes them below results/runs/<profile>/; train one "
+                     "with record=paper, e.g. make train ARGS=\"activation=tanh record=paper\")")
     pj = path / "run.json"
     try:
         info = json.loads(pj.read_text())
