@@ -58,6 +58,7 @@ def rows() -> list[Row]:
         # misspelt keys, whatever the prefix (Hydra's own hint `+key` included)
         Row("typo", ["model.widht=10"], ["model.widht", "did you mean model.width?"]),
         Row("typo +", ["+model.widht=10"], ["model.widht", "+model.widht=10", "did you mean model.width?"]),
+        Row("unknown flag", ["--nosuch"], ["--nosuch", "unrecognized arguments", "glorot.train --help"]),
         Row("typo ++", ["++model.widht=10"], ["model.widht", "did you mean model.width?"]),
         Row("typo + nested", ["+optim.lr_rate=0.1"], ["optim.lr_rate", "did you mean optim.lr?"], slow=True),
         Row("typo in a sweep", ["-m", "model.widht=8,16"], ["model.widht", "did you mean model.width?"]),

@@ -210,3 +210,11 @@ def test_ctrl_c_stops_a_run_in_two_lines_without_a_traceback(tmp_path):
     out = "".join(lines)
     assert "Traceback" not in out and "interrupted at update" in out, out[-3000:]
     assert lines[-1].strip() == "interrupted"
+
+
+def test_multirun_flag_may_follow_the_overrides(tmp_path):
+    """``glorot.train a=1 -m seed=0,1``: Hydra's parser takes -m only before the overrides (it was a
+    20-line usage block and exit 2); the entry point moves it to the front."""
+    run_train("data=synthetic", "model=tiny", "profile=smoke", "train.updates=5", "-m", "seed=0,1",
+              f"results_dir={tmp_path}")
+    assert len(list((tmp_path / "runs").rglob("run.json"))) == 2

@@ -103,8 +103,33 @@ def explain(e: BaseException) -> str | None:
     return None
 
 
+MULTIRUN_FLAGS = ("-m", "--multirun")
+
+
+def _one_line_parser():
+    """Hydra's argument parser, refusing in one line (an unknown flag was argparse's 20-line usage
+    block); hydra-core is pinned (1.3.8), whose ``hydra.main`` calls ``get_args_parser`` by name."""
+    import hydra._internal.utils as hydra_utils  # noqa: PLC0415
+
+    parser = hydra_utils.get_args_parser()
+
+    def error(message: str):
+        print(f"error: {message} (see python -m glorot.train --help)", file=sys.stderr)
+        sys.exit(2)
+
+    parser.error = error
+    return parser
+
+
 def cli() -> None:
-    """``python -m glorot.train``: Hydra's main, with every refusal in one line and exit 2."""
+    """``python -m glorot.train``: Hydra's main, with every refusal in one line and exit 2. ``-m``
+    may stand anywhere on the line (Hydra's parser takes it only before the overrides)."""
+    import importlib  # noqa: PLC0415
+
+    # the module hydra.main (the name `hydra.main` is also its decorator, which `import ... as` gives)
+    importlib.import_module("hydra.main").get_args_parser = _one_line_parser
+    sys.argv[1:] = ([a for a in sys.argv[1:] if a in MULTIRUN_FLAGS]
+                    + [a for a in sys.argv[1:] if a not in MULTIRUN_FLAGS])
     full = os.environ.get("HYDRA_FULL_ERROR") == "1"
     os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra re-raises instead of printing its many lines
     try:
