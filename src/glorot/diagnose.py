@@ -132,8 +132,8 @@ def load_runs(path: str | Path, member: int | None = None, every: bool = True) -
 
         inside = [p for p in find_runs(path) if p != path]
         if inside:
-            raise BadRun(f"{path} is no run folder but holds {len(inside)} (such as {inside[0]}): "
-                         "diagnose one of them") from None
+            raise BadRun(f"{path} is no run folder but holds {len(inside)} (such as {inside[0]}): read one of "
+                         f"them, or diagnose them all with python -m glorot.diagnose {path}") from None
         raise BadRun(f"{path} has no run.json: not a glorot.watch run (write one with glorot.watch(...)) "
                      "nor one of glorot.train's") from None
     except json.JSONDecodeError as e:
