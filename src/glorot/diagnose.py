@@ -186,19 +186,21 @@ def suite_run(path: Path, info: dict, r, member: int | None = None) -> WatchRun:
             return pd.DataFrame()
         keep = (df.member == member) & ((df.step < diverged) if diverged is not None else True)
         df = df[keep].drop(columns=["depth"], errors="ignore")  # the model's depth (an axis)
-        keys = [(f"h{int(v)}", 2 * int(v)) if jac else _suite_key(int(v), sig)
+        keys = [_suite_key(int(v), "act" if jac else sig)
                 for v, sig in zip(df.layer, df.signal if "signal" in df else [""] * len(df))]
         df["layer"] = [k for k, _ in keys]
         df.insert(df.columns.get_loc("layer") + 1, "depth", [d for _, d in keys])
         return df
 
-    monitor = None
+    monitor, data, no_data = None, None, None
     try:
         from omegaconf import OmegaConf  # noqa: PLC0415
 
-        monitor = OmegaConf.load(path / "config.yaml").data.monitor_size
-    except Exception:  # noqa: BLE001 (a missing or older config.yaml: the size is only shown)
-        pass
+        data = OmegaConf.load(path / "config.yaml").data
+        monitor = data.monitor_size
+        data = OmegaConf.to_yaml(data)
+    except Exception as e:  # noqa: BLE001 (a missing or older config.yaml: the size is only shown, the theory left out)
+        no_data = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:200]
     layers = []
     for i in range(1, depth + 1):
         shape = [monitor, width]
@@ -211,7 +213,7 @@ def suite_run(path: Path, info: dict, r, member: int | None = None) -> WatchRun:
         "model": f"MLP {depth} x {width}, {act}, {axes}", "monitor_size": monitor, "layers": layers,
         "status": str(row.get("status", "")), "diverged_at": diverged, "lr": row.get("lr"),
         "activation": act, "init": str(row.get("init", "")), "depth": depth, "width": width,
-        "final_test_error": row.get("final_test_error"),
+        "final_test_error": row.get("final_test_error"), "data_config": data, "no_data_config": no_data,
     }, rename(r.stats), rename(r.hist), rename(r.jacobian, jac=True))
 
 
@@ -236,13 +238,12 @@ def mean_field(run: WatchRun) -> tuple[pd.DataFrame | None, str | None]:
     info = run.info
     if info.get("kind") != "suite":
         return None, None
-    from omegaconf import OmegaConf  # noqa: PLC0415
-
+    if info.get("data_config") is None:
+        return None, info.get("no_data_config")
     from glorot import theory  # noqa: PLC0415
 
     try:
-        data = OmegaConf.to_yaml(OmegaConf.load(run.path / "config.yaml").data)
-        q0, q0_train, n_in, n_out = _inputs(data)
+        q0, q0_train, n_in, n_out = _inputs(info["data_config"])
         pred = theory.predict(info["activation"], info["init"], info["depth"], info["width"], q0, n_in=n_in,
                               n_out=n_out, q0_init=q0_train)
     except Exception as e:  # noqa: BLE001 (the prediction is shown beside the record; its absence is said)
@@ -434,9 +435,11 @@ def layer_table(stats: pd.DataFrame, layers: list[dict], step: int, pred: pd.Dat
         except KeyError:
             return float("nan")
 
-    def theory(col: str, i: int) -> str:  # the prediction's ratio to its first layer, "" past the hidden ones
-        if pred is None or i + 1 not in pred.index:
+    def theory(col: str, i: int) -> str:  # the prediction's ratio to its first layer; blank past the hidden ones
+        if pred is None:
             return ""
+        if i + 1 not in pred.index:
+            return " |"
         return f" {_ratio(float(pred.loc[i + 1, col]), float(pred.loc[1, col]))} |"
 
     th = (" theory |", "---|") if pred is not None else ("", "")
@@ -447,9 +450,8 @@ def layer_table(stats: pd.DataFrame, layers: list[dict], step: int, pred: pd.Dat
     g0 = get(wl[0]["layer"], "grad_s", "std") if wl else float("nan")
     for i, d in enumerate(wl):
         g = get(d["layer"], "grad_s", "std")
-        t = theory("grad_s_std", i) or (" |" if pred is not None else "")
         rows.append(f"| {d['layer']} | {d['kind']} | {get(d['layer'], 'pre', 'std'):.3g} | {g:.3g} | {_ratio(g, g0)} |"
-                    f"{t} {get(d['layer'], 'grad_w', 'std'):.3g} |")
+                    f"{theory('grad_s_std', i)} {get(d['layer'], 'grad_w', 'std'):.3g} |")
     rows += ["", f"| activation | kind | std z | std z / first |{th[0]} saturated | dead |",
              f"|---|---|---|---|{th[1]}---|---|"]
     a0 = get(acts[0]["layer"], "act", "std") if acts else float("nan")
@@ -457,8 +459,8 @@ def layer_table(stats: pd.DataFrame, layers: list[dict], step: int, pred: pd.Dat
         a = get(d["layer"], "act", "std")
         sat, dead = get(d["layer"], "act", "sat"), get(d["layer"], "act", "dead")
         fmt = lambda v: "" if np.isnan(v) else f"{v:.1%}"  # noqa: E731
-        t = theory("act_std", i) or (" |" if pred is not None else "")
-        rows.append(f"| {d['layer']} | {d['kind']} | {a:.3g} | {_ratio(a, a0)} |{t} {fmt(sat)} | {fmt(dead)} |")
+        rows.append(f"| {d['layer']} | {d['kind']} | {a:.3g} | {_ratio(a, a0)} |{theory('act_std', i)} {fmt(sat)} | "
+                    f"{fmt(dead)} |")
     if pred is not None:
         rows += ["", "theory: glorot.theory's mean-field prediction at init, as a ratio to its first layer."]
     return "\n".join(rows)
@@ -522,16 +524,28 @@ def figures(run: WatchRun, out: Path, steps: list[int], pred: pd.DataFrame | Non
     return [p for p in made if p is not None]
 
 
+def recorded_steps(run: WatchRun, steps: list[int] | None = None) -> list[int]:
+    """The run's recorded steps; a BadRun naming them when ``steps`` asks for one not among them."""
+    recorded = sorted(int(s) for s in run.stats.step.unique())
+    bad = [s for s in steps or () if s not in recorded]
+    if bad:
+        raise BadRun(f"--steps {bad} not recorded; recorded steps: {', '.join(map(str, recorded))}")
+    return recorded
+
+
+def report_members(runs: list[WatchRun], base: Path, steps: list[int] | None = None) -> list[tuple]:
+    """:func:`report` of each run into ``base`` (one run) or ``base/member<k>`` (several members):
+    (run, its folder, its findings) each."""
+    return [(run, *report(run, base if len(runs) == 1 else base / f"member{run.info.get('member', 0)}", steps))
+            for run in runs]
+
+
 def report(run: WatchRun, out: str | Path | None = None, steps: list[int] | None = None) -> tuple[Path, list[Finding]]:
     """Draw the figures and write ``diagnosis.md`` into ``out`` (default ``<run>/diagnosis``)."""
     from glorot.files import write_text  # noqa: PLC0415
 
     out = Path(out) if out is not None else run.path / "diagnosis"
-    recorded = sorted(int(s) for s in run.stats.step.unique())
-    if steps:
-        bad = [s for s in steps if s not in recorded]
-        if bad:
-            raise BadRun(f"--steps {bad} not recorded; recorded steps: {', '.join(map(str, recorded))}")
+    recorded = recorded_steps(run, steps)
     steps = sorted(steps) if steps else pick_steps(recorded)
     found = diagnose(run.stats, run.layers)
     pred, no_pred = mean_field(run)
@@ -612,10 +626,7 @@ def diagnose_sweep(root: Path, dirs: list[Path], out: Path | None) -> Path:
             rows.append(f"| {rel} | | | | | no records | |")
             continue
         runs = load_runs(d)
-        base = (out / rel) if out is not None else d / "diagnosis"
-        for run in runs:
-            folder = base if len(runs) == 1 else base / f"member{run.info.get('member', 0)}"
-            _, found = report(run, folder)
+        for run, folder, found in report_members(runs, (out / rel) if out is not None else d / "diagnosis"):
             flagged = [f for f in found if f.flagged]
             kinds = ", ".join(dict.fromkeys(f.kind for f in flagged)) or "nothing"
             print(f"[{i}/{len(dirs)}] {rel}" + (f" member {run.info['member']}" if len(runs) > 1 else "")
@@ -663,18 +674,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         runs = load_runs(a.run, a.member)
-        if a.steps:  # refused before anything is written
-            recorded = sorted(int(s) for s in runs[0].stats.step.unique())
-            bad = [s for s in a.steps if s not in recorded]
-            if bad:
-                raise BadRun(f"--steps {bad} not recorded; recorded steps: {', '.join(map(str, recorded))}")
+        recorded_steps(runs[0], a.steps)  # refused before anything is written
         if a.tensorboard:
             from glorot.export import check_tensorboard  # noqa: PLC0415
 
             check_tensorboard()
-        base = Path(a.out) if a.out is not None else Path(a.run) / "diagnosis"
-        done = [(run, *report(run, base if len(runs) == 1 else base / f"member{run.info['member']}", a.steps))
-                for run in runs]
+        done = report_members(runs, Path(a.out) if a.out is not None else Path(a.run) / "diagnosis", a.steps)
         if a.tensorboard:
             from glorot.export import export_tensorboard  # noqa: PLC0415
 
