@@ -504,8 +504,8 @@ def figures(run: WatchRun, out: Path, steps: list[int], pred: pd.DataFrame | Non
     top = output_layers(layers)
     theory = None
     if pred is not None:
-        theory = {"act": {f"h{i}": float(pred.loc[i, "act_std"]) for i in pred.index},
-                  "grad_s": {f"W{i}": float(pred.loc[i, "grad_s_std"]) for i in pred.index}}
+        theory = {sig: {_suite_key(int(i), sig)[0]: float(pred.loc[i, col]) for i in pred.index}
+                  for sig, col in (("act", "act_std"), ("grad_s", "grad_s_std"))}
     made = [
         histograms_per_layer(run.hist, layers, "act", steps, out / "act_hist",
                              "Activation values per layer (Figs. 3, 4, 6)", stats=run.stats),
