@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import torch
 
+from glorot.kinds import RECTIFIERS
 from glorot.nn import Member, StackedMLP, get_activation, init_variance, sequential_from_stack
 from glorot.record import Recorder, percentiles, record_schedule
 
@@ -52,12 +53,15 @@ def oracle_signals(seq: torch.nn.Sequential, x, y, depth: int) -> dict:
 
 def oracle_stats(v: np.ndarray, act=None) -> dict:
     spread = v.std(axis=-1).mean()  # for act [M, width]: std across units per example, mean over examples
+    units = v
     v = v.ravel()
     out = {"mean": v.mean(), "var": v.var(), "std": v.std(), "p02": np.percentile(v, 2),
            "p50": np.percentile(v, 50), "p98": np.percentile(v, 98), "p98_abs": np.percentile(np.abs(v), 98)}
     if act is not None:
         out["sat"] = act.saturated(torch.from_numpy(v)).double().mean().item()
         out["unit_spread"] = spread
+        if act.name in RECTIFIERS:
+            out["dead"] = (units <= 0).all(axis=0).mean()  # units never positive on the monitor set
     return out
 
 
@@ -105,6 +109,7 @@ def test_stats_and_histograms_match_autograd_oracle():
                     if not is_act:
                         assert (k, layer, signal, "sat") not in st.index
                         assert (k, layer, signal, "unit_spread") not in st.index
+                    assert ((k, layer, signal, "dead") in st.index) == (is_act and a.name in RECTIFIERS)
                     # histogram: range fixed at step 0, values outside clamped into the edge bins
                     key = (k, layer, signal)
                     if step == 0:
@@ -144,6 +149,44 @@ def test_stats_and_histograms_match_autograd_oracle():
     assert rec.steps == [0, 7]
     # leaves no gradients behind on the model (the trainer's update does not use .grad)
     assert all(p.grad is None for p in model.parameters())
+
+
+def test_dead_units_known_share_and_old_checkpoints_load():
+    """``dead``: in a ReLU member whose first-layer units 0..4 get zero weights and bias -1 (never
+    positive) and unit 5 bias -100 (never positive either) the share is 6 / width exactly at layer 1;
+    the tanh member beside it gets no ``dead`` row. A recorder state written before ``dead`` existed
+    (one statistic fewer per slot) loads with NaN for it and the other statistics where they were."""
+    torch.manual_seed(0)
+    members = [Member("relu", "he", 0.1, 0), Member("tanh", "normalized", 0.1, 0)]
+    width = 20
+    model = StackedMLP(members, 8, width, 2, 3)
+    with torch.no_grad():
+        model.linears[0].weight[0, :5] = 0
+        model.linears[0].bias[0, :5] = -1
+        model.linears[0].bias[0, 5] = -100
+    x, y = torch.randn(40, 8), torch.randint(0, 3, (40,))
+    rec = Recorder(model, x, y, {"bins": 5})
+    rec.record(0)
+    st = rec.tables()["stats"]
+    dead = st[st.stat == "dead"].set_index(["member", "layer"]).value
+    assert sorted(dead.index) == [(0, 1), (0, 2)]  # the ReLU member's two hidden layers only
+    want = (torch.relu(x @ model.linears[0].weight[0].T + model.linears[0].bias[0]) <= 0).all(0)
+    assert dead[(0, 1)] == pytest.approx(want.double().mean().item(), abs=0) and want[:6].all()
+    assert dead[(0, 1)] >= 6 / width
+
+    old = rec.state_dict()  # as the previous recorder wrote it: no "dead" column in the stats part
+    n_s, k, n_stats = len(rec.slots), rec.k, len(rec._stats[0, 0])
+    cut = old["sizes"][0]
+    old["host"] = [np.concatenate([h[:cut].reshape(n_s, k, n_stats)[..., :-1].ravel(), h[cut:]]) for h in old["host"]]
+    old["sizes"] = [n_s * k * (n_stats - 1), *old["sizes"][1:]]
+    again = Recorder(model, x, y, {"bins": 5})
+    again.load_state_dict(old)
+    st2 = again.tables()["stats"]
+    assert st2[st2.stat == "dead"].value.isna().all() and len(st2) == len(st)
+    pd.testing.assert_frame_equal(st2[st2.stat != "dead"], st[st.stat != "dead"])
+    old["sizes"][1] += 1  # any other mismatch is still refused
+    with pytest.raises(ValueError, match="does not match"):
+        Recorder(model, x, y, {"bins": 5}).load_state_dict(old)
 
 
 def test_percentiles_exact_on_both_paths():

@@ -294,6 +294,66 @@ def test_a_trainer_run_is_diagnosed_as_the_same_net_watched(tmp_path, caplog):
     assert len(hint) == 1 and "2 run(s)" in hint[0] and "python -m glorot.diagnose" in hint[0], hint
 
 
+def test_dead_relu_units_of_a_trainer_run_are_found_as_in_the_same_net_watched(tmp_path):
+    """The trainer's recorder writes a rectifier's dead-unit share: a ReLU member whose layer 2 has
+    10 of 40 units never positive (zero weights, bias -1) gets the same per-layer ``dead`` values as
+    glorot.watch on an nn.Sequential holding its weights, and the diagnosis names layer h2 in both;
+    the tanh member beside it has none."""
+    from glorot.diagnose import load_runs
+    from glorot.nn import Member, StackedMLP
+
+    torch.manual_seed(0)
+    depth, width = 4, 40
+    stack = StackedMLP([Member("relu", "he", 0.1, 0), Member("tanh", "normalized", 0.1, 1)], 30, width, depth, 5)
+    with torch.no_grad():
+        stack.linears[1].weight[0, :10] = 0
+        stack.linears[1].bias[0, :10] = -1
+    g = torch.Generator().manual_seed(1)
+    x, y = torch.randn(100, 30, generator=g), torch.randint(0, 5, (100,), generator=g)
+    run = trainer_run(tmp_path / "run", stack, x, y)
+    mods = []
+    for i, lin in enumerate(stack.linears):
+        m = nn.Linear(lin.weight.shape[2], lin.weight.shape[1])
+        with torch.no_grad():
+            m.weight.copy_(lin.weight[0])
+            m.bias.copy_(lin.bias[0])
+        mods += [m, nn.ReLU()] if i < depth else [m]
+    with watch(nn.Sequential(*mods), (x, y), out=tmp_path / "w", every=1, early=0, bins=10) as w:
+        w.maybe_record(0)
+
+    relu, tanh = load_runs(run)
+    watched = load_run(tmp_path / "w")
+    a = relu.stats.query("stat == 'dead'").set_index("layer").value
+    b = watched.stats.query("stat == 'dead'").set_index("layer").value
+    assert list(a.index) == [f"h{i}" for i in range(1, depth + 1)] and len(b) == depth
+    np.testing.assert_array_equal([b[str(2 * i + 1)] for i in range(depth)], a.to_numpy())
+    assert a["h2"] >= 10 / width
+    assert tanh.stats.query("stat == 'dead'").empty
+    fs = [f for f in diagnose(relu.stats, relu.layers) if f.kind == "dead"]
+    fw = [f for f in diagnose(watched.stats, watched.layers) if f.kind == "dead"]
+    assert [f.layer for f in fs] == ["h2"] and [f.layer for f in fw] == ["3"]
+    assert fs[0].value == fw[0].value and f"{a['h2']:.0%} of its units dead" in fs[0].text
+
+
+def test_many_flagged_layers_are_one_finding_that_names_the_worst():
+    """Up to three flagged layers of a kind get a finding each; more get one, with the count, the
+    span and the worst layer (a 30-layer ReLU net must not print 30 lines)."""
+    from glorot.diagnose import share_findings
+
+    def frame(shares):
+        layers = [{"layer": f"h{i}", "role": "act", "kind": "relu"} for i in range(1, len(shares) + 1)]
+        rows = [{"layer": f"h{i}", "signal": "act", "stat": "dead", "step": step, "value": v * (1 + step)}
+                for i, v in enumerate(shares, 1) for step in (0, 1)]
+        return pd.DataFrame(rows), layers
+
+    few = share_findings(*frame([0.2, 0.0, 0.3, 0.01]))
+    assert [f.layer for f in few] == ["h1", "h3"] and all(f.kind == "dead" for f in few)
+    many = share_findings(*frame([0.06, 0.0, 0.1, 0.2, 0.3, 0.15, 0.01]))
+    assert len(many) == 1 and many[0].kind == "dead" and many[0].layer == "h5" and many[0].value == pytest.approx(0.6)
+    assert many[0].text.startswith("5 of 7 layers ('h1' ... 'h6')") and "'h5' (relu): 60% of its units dead" in many[0].text
+    assert "at step 1 (30% at init)" in many[0].text
+
+
 def test_a_diverged_member_is_said_and_read_up_to_its_divergence(tmp_path):
     """A member the trainer froze at a non-finite loss (members.csv: diverged at update d) is
     diagnosed from its records before d only, with a finding that says so first."""

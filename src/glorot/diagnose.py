@@ -57,18 +57,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from glorot.kinds import RECTIFIERS, SATURATING
 from glorot.watch_figures import (act_over_time, depth_profile, fit_factor, histograms_per_layer,
                                   jacobian_over_time, std_over_time)
 
 log = logging.getLogger("glorot.diagnose")
 
-SATURATING = ("tanh", "sigmoid", "softsign", "hardtanh", "hardsigmoid")
-RECTIFIERS = ("relu", "relu6", "leaky_relu", "prelu", "gelu", "silu", "elu", "celu", "selu", "mish",
-              "hardswish", "softplus")
 #: a trend is flagged when it changes the std by more than this factor over the stack
 TREND_LIMIT = 2.0
 #: a layer is flagged when more than this share is saturated / dead
 SHARE_LIMIT = 0.10
+#: more flagged layers than this (of one kind) are said in one finding
+MAX_LISTED = 3
 SAT_RULE = {"tanh": "|z| > 0.99", "sigmoid": "z < 0.01 or z > 0.99", "softsign": "|z| > 0.9",
             "hardtanh": "at a bound", "hardsigmoid": "at a bound"}
 
@@ -168,8 +168,9 @@ def suite_run(path: Path, info: dict, r, member: int | None = None) -> WatchRun:
     """One member of a ``glorot.train`` run as a watch run: its records renamed to the watch's
     layers (:func:`_suite_key`; Jacobian row l, dh_(l+1)/dh_l, goes to ``h<l>``) and the layers
     described from members.csv (activation, depth, width). A member that diverged (a non-finite loss
-    at update d; the trainer freezes it there) keeps only its records before d. Units that are never
-    positive are not in the suite's record, so its ReLU runs get no "dead" finding."""
+    at update d; the trainer freezes it there) keeps only its records before d. A rectifier's
+    dead-unit share is in runs recorded since the recorder writes it (``dead``); older runs get no
+    "dead" finding."""
     mem = r.members
     have = sorted(int(m) for m in mem.member)
     member = have[0] if member is None else member
@@ -357,9 +358,12 @@ def trend_findings(stats: pd.DataFrame, layers: list[dict], step: int, first: bo
 
 
 def share_findings(stats: pd.DataFrame, layers: list[dict]) -> list[Finding]:
-    """Saturated (tanh/sigmoid/softsign/...) and dead (rectifier) layers at any recorded step."""
-    out = []
+    """Saturated (tanh/sigmoid/softsign/...) and dead (rectifier) layers at any recorded step: one
+    finding per layer, or one for them all where more than :data:`MAX_LISTED` layers are flagged
+    (a 30-layer ReLU net with a small monitor set would otherwise print 30 lines)."""
     first = stats.step.min()
+    flagged: dict[str, list] = {"sat": [], "dead": []}
+    n_layers = dict.fromkeys(flagged, 0)
     for d in layers:
         if d["role"] != "act":
             continue
@@ -371,21 +375,37 @@ def share_findings(stats: pd.DataFrame, layers: list[dict]) -> list[Finding]:
         s = s.dropna(subset=["value"]).sort_values("step")
         if s.empty:
             continue
+        n_layers[stat] += 1
         peak = s.loc[s.value.idxmax()]
         init = float(s[s.step == first].value.iloc[0]) if (s.step == first).any() else float("nan")
         if peak.value > SHARE_LIMIT:
             # "at init" only when the worst step is a later one: "at step 0 (12% at init)" said it twice
             when = "at init" if int(peak.step) == first else f"at step {int(peak.step)} ({init:.0%} at init)"
-            if stat == "sat":
-                hint = ("sigmoid's non-zero mean drives the top layers into saturation (Fig. 2): prefer tanh or "
-                        "softsign" if base == "sigmoid" else "try init=normalized, a smaller learning rate, or "
-                        "softsign (saturates more gently, Fig. 4)")
-                out.append(Finding("saturated", f"layer '{d['layer']}' ({d['kind']}): {peak.value:.0%} of its values "
-                                   f"saturated ({SAT_RULE.get(base, '')}) {when}: {hint}", d["layer"], float(peak.value)))
-            else:
-                out.append(Finding("dead", f"layer '{d['layer']}' ({d['kind']}): {peak.value:.0%} of its units dead "
-                                   f"(never positive on the monitor set) {when}: try init=he, a smaller learning rate, or "
-                                   "LeakyReLU", d["layer"], float(peak.value)))
+            flagged[stat].append((d, base, float(peak.value), when))
+    out = []
+    for stat, found in flagged.items():
+        if not found:
+            continue
+        kind = "saturated" if stat == "sat" else "dead"
+        d, base, value, when = max(found, key=lambda f: f[2])
+        if stat == "sat":
+            hint = ("sigmoid's non-zero mean drives the top layers into saturation (Fig. 2): prefer tanh or "
+                    "softsign" if base == "sigmoid" else "try init=normalized, a smaller learning rate, or "
+                    "softsign (saturates more gently, Fig. 4)")
+            what = lambda v, b: f"{v:.0%} of its values saturated ({SAT_RULE.get(b, '')})"  # noqa: E731
+        else:
+            hint = ("try init=he (Var[W] = 2/n) if the weights are smaller, a wider layer, or LeakyReLU"
+                    if when == "at init" else "it grew during training: try a smaller learning rate, or LeakyReLU")
+            what = lambda v, b: f"{v:.0%} of its units dead (never positive on the monitor set)"  # noqa: E731
+        if len(found) > MAX_LISTED:
+            names = [f[0]["layer"] for f in found]
+            out.append(Finding(kind, f"{len(found)} of {n_layers[stat]} layers ('{names[0]}' ... '{names[-1]}') have "
+                               f"more than {SHARE_LIMIT:.0%} {'of their values saturated' if stat == 'sat' else 'of their units dead'}"
+                               f"; the worst, '{d['layer']}' ({d['kind']}): {what(value, base)} {when}: {hint}",
+                               d["layer"], value))
+            continue
+        out += [Finding(kind, f"layer '{d['layer']}' ({d['kind']}): {what(v, b)} {w}: {hint}", d["layer"], v)
+                for d, b, v, w in found]
     return out
 
 

@@ -13,7 +13,8 @@ How a record step works (:meth:`Recorder.record`):
    monitor set would use. ``grad_s`` is multiplied by the monitor-set size M, so that it is per
    example, dC_n/ds for each example's own cost (PAPER.md, "Conventions");
 3. per (layer, signal) the statistics of every member (mean, std, var, p02, p50, p98 of the signed
-   values, p98 of |v|, the saturation fraction of ``act``) and a normalized histogram are written
+   values, p98 of |v|, the saturation fraction of ``act``, the dead-unit share of a rectifier's
+   ``act``) and a normalized histogram are written
    into slices of one preallocated device buffer; optionally the singular values of the layer
    Jacobians; then one device-to-host copy of the buffer. No ``.item()`` anywhere.
 
@@ -72,13 +73,16 @@ import pandas as pd
 import torch
 from torch import Tensor
 
+from glorot.kinds import RECTIFIERS
 from glorot.nn import StackedMLP, get_activation
 
 SIGNALS = ("act", "pre", "grad_s", "grad_w", "weight")
 #: statistics of every (member, layer, signal); ``sat`` only for ``act``, ``hist_out`` only with hist;
 #: ``unit_spread`` only for ``act``: the std across the units of the layer for each monitor example,
-#: averaged over the examples (0 when every unit of the layer is identical: the symmetry pitfall)
-STATS = ("mean", "std", "var", "p02", "p50", "p98", "p98_abs", "sat", "hist_out", "unit_spread")
+#: averaged over the examples (0 when every unit of the layer is identical: the symmetry pitfall);
+#: ``dead`` only for ``act`` of rectifier-like members (:data:`glorot.kinds.RECTIFIERS`): the share of
+#: the layer's units that are <= 0 on every monitor example
+STATS = ("mean", "std", "var", "p02", "p50", "p98", "p98_abs", "sat", "hist_out", "unit_spread", "dead")
 QUANTILES = {"p02": 0.02, "p50": 0.50, "p98": 0.98}
 JAC_STATS = ("sv_mean", "sv_std", "sv_min", "sv_max")
 
@@ -406,6 +410,8 @@ class Recorder:
         k, d = model.k, model.depth
         self.k = k
         self.acts = [get_activation(m.activation) for m in model.members]
+        #: members whose ``act`` gets the ``dead`` statistic
+        self._rectifier = np.array([a.name in RECTIFIERS for a in self.acts], dtype=bool)
         self.slots: list[_Slot] = [
             _Slot(layer, sig) for sig in self.signals for layer in range(1, d + 2)
             if not (sig == "act" and layer == d + 1)
@@ -564,6 +570,8 @@ class Recorder:
         out = self._stats[i]
         if slot.signal == "act":  # v [K, M, width]: spread between units, per example, then mean
             out[:, STATS.index("unit_spread")] = v.std(dim=-1, correction=0).mean(dim=-1)
+            if self._rectifier.any():  # units never positive on the monitor set (kept for rectifiers)
+                out[:, STATS.index("dead")] = torch.le(v, 0).all(dim=1).double().mean(dim=-1)
         v = v.reshape(k, -1)
         var, mean = torch.var_mean(v, dim=1, correction=0)
         out[:, 0] = mean
@@ -674,12 +682,19 @@ class Recorder:
                 "slots": [(s.layer, s.signal) for s in self.slots]}
 
     def load_state_dict(self, d: dict[str, Any]) -> None:
-        if list(d["sizes"]) != self._sizes or [tuple(s) for s in d["slots"]] != [
+        sizes, host = list(d["sizes"]), [np.asarray(h) for h in d["host"]]
+        n_s, k = len(self.slots), self.k
+        if sizes[1:] == self._sizes[1:] and sizes[0] == n_s * k * (len(STATS) - 1):
+            # a checkpoint written before ``dead`` (the last statistic) was recorded: its steps get NaN
+            host = [np.concatenate([np.pad(h[:sizes[0]].reshape(n_s, k, -1), ((0, 0), (0, 0), (0, 1)),
+                                           constant_values=np.nan).ravel(), h[sizes[0]:]]) for h in host]
+            sizes = self._sizes
+        if sizes != self._sizes or [tuple(s) for s in d["slots"]] != [
                 (s.layer, s.signal) for s in self.slots]:
             raise ValueError("recorder state does not match this recorder's config (signals/bins/...)")
         self.steps = list(d["steps"])
         self.examples = list(d["examples"])
-        self._host = [np.asarray(h) for h in d["host"]]
+        self._host = host
         self._ranges.copy_(d["ranges"].to(self._ranges.device))
         self._ranges_set = bool(d["ranges_set"])
 
@@ -706,6 +721,7 @@ class Recorder:
         valid = np.ones(st.shape, dtype=bool)
         valid &= ~((stat_names[ji] == "sat") & (signals[si] != "act"))
         valid &= ~((stat_names[ji] == "unit_spread") & (signals[si] != "act"))
+        valid &= ~((stat_names[ji] == "dead") & ((signals[si] != "act") | ~self._rectifier[mi]))
         if not self.hist:
             valid &= stat_names[ji] != "hist_out"
         stats = pd.DataFrame({

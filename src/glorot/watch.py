@@ -73,13 +73,14 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
+from glorot.kinds import RECTIFIERS
 from glorot.nn import get_activation
 from glorot.record import JAC_STATS, SIGNALS, STATS, QUANTILES, data_range, histogram, percentiles, record_schedule
 
 log = logging.getLogger("glorot.watch")
 
-#: the statistics a watch records: the recorder's, plus ``dead`` (rectifier-like activations)
-WATCH_STATS = (*STATS, "dead")
+#: the statistics a watch records: the recorder's (``dead`` for rectifier-like activations)
+WATCH_STATS = STATS
 
 LAYER_TYPES: dict[type, str] = {nn.Linear: "linear", nn.Conv1d: "conv1d", nn.Conv2d: "conv2d",
                                 nn.Conv3d: "conv3d"}
@@ -98,11 +99,6 @@ ACT_KINDS: dict[type, Any] = {
     nn.Hardsigmoid: "hardsigmoid", nn.LogSigmoid: "logsigmoid", nn.Tanhshrink: "tanhshrink",
     nn.Softshrink: "softshrink", nn.Hardshrink: "hardshrink", nn.Identity: "identity",
 }
-#: kinds bounded on both sides (saturating): the diagnosis reports their saturated share
-SATURATING = ("tanh", "sigmoid", "softsign", "hardtanh", "hardsigmoid")
-#: kinds that are 0 (or negative) for s < 0: the diagnosis reports their dead-unit share
-RECTIFIERS = ("relu", "relu6", "leaky_relu", "prelu", "gelu", "silu", "elu", "celu", "selu", "mish",
-              "hardswish", "softplus")
 
 
 def _mro_lookup(table: Mapping[type, Any], module: nn.Module):
