@@ -67,20 +67,42 @@ def check_writable(parser: argparse.ArgumentParser, flag: str, folder) -> None:
         parser.error(f"argument {flag}: cannot write {folder}: {why}")
 
 
+#: what a device may be called: ``--device`` of the tools and ``train.device`` of the trainer
+DEVICE_CHOICES = "auto, cpu, cuda, cuda:N"
+
+
+def device_problem(text: str, use_cpu: str, here: bool = True) -> str | None:
+    """Why ``text`` cannot name a device (on this machine: ``here``), or None when it can: "'gpu' is
+    not valid; valid choices: ...", or "cuda:7 is not available: ...; use <use_cpu> (or auto)". The
+    caller puts its flag in front (``train.device=``, ``argument --device: ``). Imports torch only to
+    look for a CUDA device."""
+    import re  # noqa: PLC0415
+
+    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", text):
+        return f"{text!r} is not valid; valid choices: {DEVICE_CHOICES}"
+    if here and text.startswith("cuda"):
+        import torch  # noqa: PLC0415
+
+        n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if int(text.partition(":")[2] or 0) >= n:
+            have = f"{n} CUDA device(s)" if n else "no CUDA device"
+            return f"{text} is not available: this machine has {have}; use {use_cpu} (or auto)"
+    return None
+
+
+def resolve_device(text: str):
+    """The ``torch.device`` of a name that :func:`device_problem` accepts (``auto``: CUDA if any)."""
+    import torch  # noqa: PLC0415
+
+    if text == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(text)
+
+
 def device(parser: argparse.ArgumentParser, flag: str, text: str):
     """The ``torch.device`` that ``text`` (auto | cpu | cuda | cuda:N) names on this machine, or a
     refusal (one line, exit 2) saying why it cannot be used here."""
-    import re  # noqa: PLC0415
-
-    import torch  # noqa: PLC0415
-
-    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", text):
-        parser.error(f"argument {flag}: {text!r} is not valid; valid: auto, cpu, cuda, cuda:N")
-    if text == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(text)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        parser.error(f"argument {flag}: {text}, but CUDA is not available here; use {flag} cpu")
-    if dev.type == "cuda" and (dev.index or 0) >= torch.cuda.device_count():
-        parser.error(f"argument {flag}: {text}, but this machine has {torch.cuda.device_count()} CUDA device(s)")
-    return dev
+    problem = device_problem(text, f"{flag} cpu")
+    if problem:
+        parser.error(f"argument {flag}: {problem}")
+    return resolve_device(text)

@@ -29,6 +29,7 @@ from hydra.core.config_store import ConfigStore
 from hydra.experimental.callback import Callback
 from omegaconf import II, MISSING, DictConfig, OmegaConf, open_dict, read_write
 
+from glorot.cli import device_problem
 from glorot.data import DATASETS
 from glorot.files import why_unwritable
 
@@ -353,9 +354,9 @@ def check_values(cfg) -> None:
     _at_least(cfg, "train.checkpoint_every", 0)
     if cfg.train.dtype not in ("float32", "float64"):
         raise ConfigError(f"train.dtype={cfg.train.dtype!r} is not valid; valid choices: float32, float64")
-    dev = str(cfg.train.device)
-    if not (dev in ("auto", "cpu", "cuda") or re.fullmatch(r"cuda:\d+", dev)):
-        raise ConfigError(f"train.device={dev!r} is not valid; valid choices: auto, cpu, cuda, cuda:N")
+    problem = device_problem(str(cfg.train.device), "train.device=cpu", here=False)  # whether it is here: check_device
+    if problem:
+        raise ConfigError(f"train.device={problem}")
     # -- recording
     _at_least(cfg, "record.every", 1)
     _at_least(cfg, "record.early", 0)
@@ -404,16 +405,13 @@ RESULT_FILES = ("checkpoint.pt", "metrics.csv", "members.csv", "run.json")
 
 def check_device(cfg) -> None:
     dev = str(cfg.train.device)
-    if dev.startswith("cuda") or cfg.train.cuda_graph:
+    problem = device_problem(dev, "train.device=cpu")
+    if problem:
+        raise ConfigError(f"train.device={problem}")
+    if cfg.train.cuda_graph:
         import torch  # noqa: PLC0415
 
-        n = torch.cuda.device_count() if torch.cuda.is_available() else 0
-        idx = int(dev.split(":")[1]) if ":" in dev else 0
-        if dev.startswith("cuda") and idx >= n:
-            have = f"{n} CUDA device(s)" if n else "no CUDA device"
-            raise ConfigError(f"train.device={dev} is not available: this machine has {have}; use train.device=cpu"
-                              " (or auto)")
-        if cfg.train.cuda_graph and not (dev.startswith("cuda") or (dev == "auto" and n)):
+        if not (dev.startswith("cuda") or (dev == "auto" and torch.cuda.is_available())):
             raise ConfigError(f"train.cuda_graph=true needs a CUDA device, and train.device={dev} is not one "
                               "(train.device=cuda, or train.cuda_graph=false)")
 

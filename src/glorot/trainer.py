@@ -33,6 +33,7 @@ import pandas as pd
 import torch
 from omegaconf import OmegaConf
 
+from glorot.cli import device_problem, resolve_device as cli_resolve_device
 from glorot.config import ConfigError, validate
 from glorot.data import Dataset, load_dataset
 from glorot.files import atomic_write, write_csv, write_text
@@ -59,12 +60,12 @@ run_bar = True
 
 
 def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(name)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"train.device={name!r} but CUDA is not available; use train.device=cpu")
-    return dev
+    """``train.device`` as a ``torch.device`` (``auto``: CUDA if any); a ConfigError if this machine
+    has no such device."""
+    problem = device_problem(str(name), "train.device=cpu")
+    if problem:
+        raise ConfigError(f"train.device={problem}")
+    return cli_resolve_device(str(name))
 
 
 def device_name(dev: torch.device) -> str:
