@@ -81,3 +81,11 @@ def test_device_names_what_this_machine_has(capsys):
         assert e.value.code == 2
         err = capsys.readouterr().err.splitlines()
         assert len(err) == 1 and err[0].startswith("error: argument --device: ") and text in err[0]
+    # the trainer's train.device goes through the same check, with its own name for the setting
+    from glorot.config import ConfigError  # noqa: PLC0415
+    from glorot.trainer import resolve_device  # noqa: PLC0415
+
+    assert resolve_device("auto") == device(p, "--device", "auto")
+    for text in refused:
+        with pytest.raises(ConfigError, match=f"^train.device=.*{text}.*(valid choices|use train.device=cpu)"):
+            resolve_device(text)
