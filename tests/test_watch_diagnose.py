@@ -116,6 +116,8 @@ def test_dead_relu_and_saturated_tanh_named_by_layer(tmp_path):
     assert "50% of its units dead" in dead[0].text
     # the worst step here is the first: said once ("at init"), not "at step 0 (50% at init)"
     assert dead[0].text.count("init") == 2 and "at init:" in dead[0].text and "at step 0" not in dead[0].text
+    assert dead[0].text.endswith("at init: try init=he (Var[W] = 2/n) if the weights are smaller, a wider layer, "
+                                 "or LeakyReLU")
     model = mlp(nn.Tanh, depth=3, width=32)
     with torch.no_grad():
         model[0].weight.mul_(40)
@@ -351,7 +353,13 @@ def test_many_flagged_layers_are_one_finding_that_names_the_worst():
     many = share_findings(*frame([0.06, 0.0, 0.1, 0.2, 0.3, 0.15, 0.01]))
     assert len(many) == 1 and many[0].kind == "dead" and many[0].layer == "h5" and many[0].value == pytest.approx(0.6)
     assert many[0].text.startswith("5 of 7 layers ('h1' ... 'h6')") and "'h5' (relu): 60% of its units dead" in many[0].text
-    assert "at step 1 (30% at init)" in many[0].text
+    assert "at step 1 (30% at init): it grew during training: try a smaller learning rate" in many[0].text
+    same = share_findings(*frame([0.3, 0.0, 0.0, 0.0]))[0]  # 30% at init, 60% later: grew
+    assert same.text.endswith("it grew during training: try a smaller learning rate, or LeakyReLU")
+    st, layers = frame([0.3])
+    st.loc[st.step == 1, "value"] = 0.35  # 30% at init, 35% later: it was there at init
+    assert share_findings(st, layers)[0].text.endswith("at step 1 (30% at init): try init=he (Var[W] = 2/n) if the "
+                                                       "weights are smaller, a wider layer, or LeakyReLU")
 
 
 def test_a_diverged_member_is_said_and_read_up_to_its_divergence(tmp_path):

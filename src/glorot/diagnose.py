@@ -357,6 +357,28 @@ def trend_findings(stats: pd.DataFrame, layers: list[dict], step: int, first: bo
     return out
 
 
+def _share_text(stat: str, base: str, value: float) -> str:
+    if stat == "sat":
+        return f"{value:.0%} of its values saturated ({SAT_RULE.get(base, '')})"
+    return f"{value:.0%} of its units dead (never positive on the monitor set)"
+
+
+def _share_hint(stat: str, base: str, value: float, init: float) -> str:
+    """What to try: for dead units, by whether the share was there at init or grew (10 points or
+    more) during training."""
+    if stat == "sat":
+        return ("sigmoid's non-zero mean drives the top layers into saturation (Fig. 2): prefer tanh or softsign"
+                if base == "sigmoid" else
+                "try init=normalized, a smaller learning rate, or softsign (saturates more gently, Fig. 4)")
+    at_init = "try init=he (Var[W] = 2/n) if the weights are smaller, a wider layer, or LeakyReLU"
+    grew = "a smaller learning rate, or LeakyReLU"
+    if np.isfinite(init) and value - init >= SHARE_LIMIT:
+        return f"it grew during training: try {grew}"
+    if np.isfinite(init) and init > SHARE_LIMIT:
+        return at_init
+    return f"{at_init}; {grew}"  # no record at init to tell
+
+
 def share_findings(stats: pd.DataFrame, layers: list[dict]) -> list[Finding]:
     """Saturated (tanh/sigmoid/softsign/...) and dead (rectifier) layers at any recorded step: one
     finding per layer, or one for them all where more than :data:`MAX_LISTED` layers are flagged
@@ -381,31 +403,23 @@ def share_findings(stats: pd.DataFrame, layers: list[dict]) -> list[Finding]:
         if peak.value > SHARE_LIMIT:
             # "at init" only when the worst step is a later one: "at step 0 (12% at init)" said it twice
             when = "at init" if int(peak.step) == first else f"at step {int(peak.step)} ({init:.0%} at init)"
-            flagged[stat].append((d, base, float(peak.value), when))
+            flagged[stat].append((d, base, float(peak.value), when, init))
     out = []
     for stat, found in flagged.items():
         if not found:
             continue
         kind = "saturated" if stat == "sat" else "dead"
-        d, base, value, when = max(found, key=lambda f: f[2])
-        if stat == "sat":
-            hint = ("sigmoid's non-zero mean drives the top layers into saturation (Fig. 2): prefer tanh or "
-                    "softsign" if base == "sigmoid" else "try init=normalized, a smaller learning rate, or "
-                    "softsign (saturates more gently, Fig. 4)")
-            what = lambda v, b: f"{v:.0%} of its values saturated ({SAT_RULE.get(b, '')})"  # noqa: E731
-        else:
-            hint = ("try init=he (Var[W] = 2/n) if the weights are smaller, a wider layer, or LeakyReLU"
-                    if when == "at init" else "it grew during training: try a smaller learning rate, or LeakyReLU")
-            what = lambda v, b: f"{v:.0%} of its units dead (never positive on the monitor set)"  # noqa: E731
+        text = lambda d, b, v, w, i: f"{_share_text(stat, b, v)} {w}: {_share_hint(stat, b, v, i)}"  # noqa: E731
         if len(found) > MAX_LISTED:
+            worst = max(found, key=lambda f: f[2])
             names = [f[0]["layer"] for f in found]
             out.append(Finding(kind, f"{len(found)} of {n_layers[stat]} layers ('{names[0]}' ... '{names[-1]}') have "
                                f"more than {SHARE_LIMIT:.0%} {'of their values saturated' if stat == 'sat' else 'of their units dead'}"
-                               f"; the worst, '{d['layer']}' ({d['kind']}): {what(value, base)} {when}: {hint}",
-                               d["layer"], value))
-            continue
-        out += [Finding(kind, f"layer '{d['layer']}' ({d['kind']}): {what(v, b)} {w}: {hint}", d["layer"], v)
-                for d, b, v, w in found]
+                               f"; the worst, '{worst[0]['layer']}' ({worst[0]['kind']}): {text(*worst)}",
+                               worst[0]["layer"], worst[2]))
+        else:
+            out += [Finding(kind, f"layer '{f[0]['layer']}' ({f[0]['kind']}): {text(*f)}", f[0]["layer"], f[2])
+                    for f in found]
     return out
 
 
