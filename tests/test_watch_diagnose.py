@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -419,6 +420,49 @@ def test_a_folder_of_runs_is_diagnosed_run_by_run_with_one_table(tmp_path, capsy
         for m in (0, 1):
             assert (root / d / "diagnosis" / f"member{m}" / "diagnosis.md").exists()
     assert "(activation=tanh/diagnosis/member0/diagnosis.md)" in table
+
+
+def test_a_sweep_gets_one_figure_comparing_its_depth_profiles(tmp_path, monkeypatch):
+    """The sweep's depth_profiles.png: a line per member, its std per layer divided by its first
+    layer's (the recorded stds, read back from the drawn lines), labelled by what sets the members
+    apart; more members than MAX_COMPARED get a sentence instead of a crowded figure."""
+    import glorot.diagnose as D
+    import glorot.watch_figures as wf
+    from glorot.nn import Member, StackedMLP
+
+    drawn = {}
+    save = wf._save
+
+    def keep(fig, stem):
+        drawn[Path(stem).name] = [[(ln.get_label(), ln.get_ydata()) for ln in ax.lines if not ln.get_label().startswith("_")]
+                                  for ax in fig.axes]
+        return save(fig, stem)
+
+    monkeypatch.setattr(wf, "_save", keep)
+    root = tmp_path / "sweep"
+    torch.manual_seed(0)
+    stack = StackedMLP([Member("relu", "he", 0.1, 0), Member("relu", "lecun", 0.1, 0)], 10, 32, 4, 3)
+    trainer_run(root / "run", stack, torch.randn(60, 10), torch.randint(0, 3, (60,)))
+    assert diagnose_main([str(root)]) == 0
+    assert "![depth profiles of the runs](depth_profiles.png)" in (root / "diagnoses.md").read_text()
+    assert (root / "depth_profiles.png").exists()
+    act, grad = drawn["depth_profiles"]  # one recorded step: one row, act and dC/ds
+    labels = [lab.split(":")[0] for lab, _ in act]
+    assert labels == ["init he", "init lecun"], labels
+    runs = D.load_runs(root / "run")
+    for (lab, y), run in zip(act, runs):
+        std = run.stats.query("signal == 'act' and stat == 'std'").sort_values("depth").value.to_numpy()
+        np.testing.assert_allclose(y, std / std[0], rtol=1e-12)
+    for (lab, y), run in zip(grad, runs):  # the output layer W5 is drawn apart (hollow), not in the line
+        std = run.stats.query("signal == 'grad_s' and stat == 'std'").sort_values("depth").value.to_numpy()
+        np.testing.assert_allclose(y, std[:-1] / std[0], rtol=1e-12)
+    assert D._short_labels(["MLP 4 x 32, relu, init he", "MLP 4 x 32, relu, init he"], ["a", "b"]) == ["a", "b"]
+
+    monkeypatch.setattr(D, "MAX_COMPARED", 1)
+    (root / "depth_profiles.png").unlink()
+    assert diagnose_main([str(root)]) == 0
+    assert "2 members: more than 1 for one comparison figure" in (root / "diagnoses.md").read_text()
+    assert not (root / "depth_profiles.png").exists()
 
 
 @pytest.mark.parametrize("kw", [{"hist": False}, {"signals": ["act"], "hist": False}, {"signals": ["act", "grad_s"]}])

@@ -16,7 +16,8 @@ A ``glorot.train`` run folder (recorded with ``record=paper`` or ``record=init``
 member as a watch run of ``W<i>`` (the i-th weight layer: pre-activations, dC/ds, dC/dW) and ``h<i>``
 (its activation) layers (:func:`suite_run`); a run of several members gets ``diagnosis/member<k>/``
 each; a folder of runs (a sweep's root) gets each of its runs diagnosed and a table of them all,
-``diagnoses.md`` (:func:`diagnose_sweep`). This is how a sweep of your own (``glorot.train -m ...``)
+``diagnoses.md``, under a figure comparing their depth profiles, ``depth_profiles.png``
+(:func:`diagnose_sweep`). This is how a sweep of your own (``glorot.train -m ...``)
 gets its per-layer figures: the plotting stage (``glorot.plot``) draws the paper's figures from the
 suite's named experiments only.
 
@@ -58,7 +59,7 @@ import numpy as np
 import pandas as pd
 
 from glorot.kinds import RECTIFIERS, SATURATING
-from glorot.watch_figures import (act_over_time, depth_profile, fit_factor, histograms_per_layer,
+from glorot.watch_figures import (act_over_time, compare_profiles, depth_profile, fit_factor, histograms_per_layer,
                                   jacobian_over_time, std_over_time)
 
 log = logging.getLogger("glorot.diagnose")
@@ -69,6 +70,8 @@ TREND_LIMIT = 2.0
 SHARE_LIMIT = 0.10
 #: more flagged layers than this (of one kind) are said in one finding
 MAX_LISTED = 3
+#: at most this many members get the sweep's comparison figure (depth_profiles.png)
+MAX_COMPARED = 12
 SAT_RULE = {"tanh": "|z| > 0.99", "sigmoid": "z < 0.01 or z > 0.99", "softsign": "|z| > 0.9",
             "hardtanh": "at a bound", "hardsigmoid": "at a bound"}
 
@@ -647,12 +650,15 @@ def _percent(v) -> str:
 def diagnose_sweep(root: Path, dirs: list[Path], out: Path | None) -> Path:
     """Diagnose every run (every member) below ``root``: each into ``<run>/diagnosis`` (or
     ``out/<run's path below root>``), and one table of them all, ``diagnoses.md``, into ``out``
-    (default ``root``). Runs that recorded nothing are listed as such."""
+    (default ``root``), under ``depth_profiles.png`` (:func:`compare_profiles`: every member's line, up
+    to :data:`MAX_COMPARED`). Runs that recorded nothing are listed as such."""
     from glorot.files import write_text  # noqa: PLC0415
 
     rows = ["| run | member | model | dC/ds per layer going down at init (theory) | test error | flagged | diagnosis |",
             "|---|---|---|---|---|---|---|"]
     index = (out if out is not None else root) / "diagnoses.md"
+    compared: list[tuple[str, WatchRun]] = []
+    n_members = 0
     for i, d in enumerate(dirs, 1):
         rel = d.relative_to(root).as_posix()
         if not (d / "stats.parquet").exists():
@@ -668,8 +674,32 @@ def diagnose_sweep(root: Path, dirs: list[Path], out: Path | None) -> Path:
             link = urllib.parse.quote(os.path.relpath(folder / "diagnosis.md", index.parent), safe="/=,")
             rows.append(f"| {rel} | {run.info.get('member', 0)} | {run.info.get('model')} | {_init_factors(found)} | "
                         f"{_percent(run.info.get('final_test_error'))} | {kinds} | [diagnosis.md]({link}) |")
-    write_text(index, f"# Diagnoses of the runs below {root}\n\n" + "\n".join(rows) + "\n")
+            n_members += 1
+            if n_members <= MAX_COMPARED:  # more are not drawn: their records are not kept
+                compared.append((rel + (f" #{run.info['member']}" if len(runs) > 1 else ""), run))
+    head = f"# Diagnoses of the runs below {root}\n\n"
+    if n_members > MAX_COMPARED:
+        head += (f"{n_members} members: more than {MAX_COMPARED} for one comparison figure; run glorot.diagnose "
+                 "on a sub-folder to compare its runs.\n\n")
+    elif len(compared) >= 2:
+        labels = _short_labels([r.info.get("model") or name for name, r in compared], [name for name, _ in compared])
+        fig = compare_profiles([(lab, r.stats, output_layers(r.layers)) for lab, (_, r) in zip(labels, compared)],
+                               index.parent / "depth_profiles",
+                               "Depth profiles of the runs: a straight line on this log scale is a geometric trend")
+        if fig is not None:
+            head += f"![depth profiles of the runs]({fig.name})\n\n"
+            print(f"wrote {fig}", flush=True)
+    write_text(index, head + "\n".join(rows) + "\n")
     return index
+
+
+def _short_labels(models: list[str], names: list[str]) -> list[str]:
+    """Each run's model description less the parts every run shares ("relu, init he" and "relu, init
+    lecun" -> "init he", "init lecun"); the run's folder where that leaves nothing or two alike."""
+    parts = [[p.strip() for p in str(m).split(",")] for m in models]
+    common = set.intersection(*(set(p) for p in parts)) if parts else set()
+    short = [", ".join(p for p in ps if p not in common) for ps in parts]
+    return short if all(short) and len(set(short)) == len(short) else names
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -678,7 +708,8 @@ def main(argv: list[str] | None = None) -> int:
     p = Parser(prog="python -m glorot.diagnose",
                description="Figures and a per-layer diagnosis of a run folder: a glorot.watch run, or one of "
                            "glorot.train's recorded with record=paper or record=init (one per member); given a "
-                           "folder of runs (a sweep), each of them and a table of all (diagnoses.md).")
+                           "folder of runs (a sweep), each of them, a table of all (diagnoses.md) and one figure "
+                           "comparing their depth profiles (depth_profiles.png).")
     p.add_argument("run", help="the run folder written by glorot.watch(..., out=RUN) or by glorot.train, or a "
                                "folder holding run folders (a sweep)")
     p.add_argument("--out", default=None, help="where to write diagnosis.md and the figures (default RUN/diagnosis; "

@@ -22,6 +22,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -217,6 +218,50 @@ def depth_profile(stats: pd.DataFrame, layers: list[dict], stem, steps: list[int
         ax.tick_params(axis="y", labelsize=7)
         ax.legend(fontsize=7, frameon=False)
     fig.suptitle("Depth profile: a straight line on this log scale is a geometric trend", fontsize=10)
+    return _save(fig, stem)
+
+
+def compare_profiles(entries: list[tuple[str, pd.DataFrame, list[str]]], stem, title: str) -> Path | None:
+    """Several runs' depth profiles in one figure: the std of act and of dC/ds per layer (input ->
+    output), each line divided by its run's first layer, so that lines of differently scaled nets
+    compare by their trend; the legend gives the factor per layer fitted without the layers listed
+    (the output layer). Row 1 at each run's first recorded step, row 2 (when some run has more) at
+    its last. ``entries``: (label, stats, layers left out of the fit) per run."""
+    sigs = [s for s in ("act", "grad_s") if any(((st.signal == s) & (st.stat == "std")).any() for _, st, _ in entries)]
+    if not sigs:
+        return None
+    rows = ["first"] + (["last"] if any(st.step.nunique() > 1 for _, st, _ in entries) else [])
+    fig, axes = plt.subplots(len(rows), len(sigs), figsize=(5.2 * len(sigs), 3.4 * len(rows)), squeeze=False,
+                             layout="constrained")
+    cmap = plt.get_cmap("tab10" if len(entries) <= 10 else "tab20")
+    for r, which in enumerate(rows):
+        for c, sig in enumerate(sigs):
+            ax = axes[r][c]
+            for i, (label, st, exclude) in enumerate(entries):
+                d = st[(st.signal == sig) & (st.stat == "std")]
+                if d.empty:
+                    continue
+                step = d.step.min() if which == "first" else d.step.max()
+                keys = _order(d)
+                v = d[d.step == step].set_index("layer").value.reindex(keys).to_numpy(dtype=float)
+                if not (np.isfinite(v[0]) and v[0] > 0):
+                    continue
+                fit = np.array([k not in exclude for k in keys])
+                xs, col = np.arange(1, len(keys) + 1), cmap(i % cmap.N)
+                ax.plot(xs[fit], v[fit] / v[0], marker="o", ms=2.5, lw=1.2, color=col,
+                        label=f"{label}: x{fit_factor(v[fit]):.2f} per layer" + (f" (step {step})" if which == "last" else ""))
+                if (~fit).any():  # the output layer: hollow, apart from the trend
+                    ax.plot(xs[~fit], v[~fit] / v[0], marker="o", ms=4, mfc="none", ls="none", color=col)
+            ax.set_yscale("log")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.axhline(1.0, color="0.6", lw=0.7, ls=":")
+            ax.set_xlabel("layer (input -> output; hollow: the output layer, not fitted)"
+                          if sig == "grad_s" else "layer (input -> output)", fontsize=8)
+            ax.set_title(f"std of {SHORT[sig]} / its first layer's, "
+                         + ("at the first recorded step" if which == "first" else "at the last recorded step"), fontsize=9)
+            ax.tick_params(labelsize=7)
+            ax.legend(fontsize=6.5, frameon=False)
+    fig.suptitle(title, fontsize=10)
     return _save(fig, stem)
 
 
