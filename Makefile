@@ -64,7 +64,7 @@ reproduce: $(VENV)/.installed-run data ## run every experiment at PROFILE and dr
 train: $(VENV)/.installed-run data ## one training run: make train ARGS="activation=tanh init=normalized"
 	$(BIN)/python -m glorot.train $(ARGS)
 
-diagnose: $(VENV)/.installed-run ## per-layer figures + diagnosis of your runs (ARGS+=record=paper) and diagnoses.md: RUNS=<folder>
+diagnose: $(VENV)/.installed-run ## your runs: test-error curves, and with record=paper per-layer figures + diagnosis; diagnoses.md: RUNS=<folder>
 	$(BIN)/python -m glorot.diagnose $(or $(RUNS),results/runs/$(PROFILE)/run)
 
 plan: $(VENV)/.installed-run ## what each experiment at PROFILE would train (members, updates, cost); trains nothing

@@ -406,7 +406,7 @@ def test_a_folder_of_runs_is_diagnosed_run_by_run_with_one_table(tmp_path, capsy
     lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("[")]
     assert len(lines) == 5 and lines[4].startswith("[3/3] bare: no records"), lines
     table = (root / "diagnoses.md").read_text()
-    assert table.count("| activation=") == 4 and "| bare | | | | | no records | |" in table
+    assert table.count("| activation=") == 4 and "| bare | 0 | MLP ? x ?, tanh | |  | no records | |" in table
     # standard init is flagged as vanishing (tanh, relu); tanh with normalized init is not
     assert "| activation=tanh | 0 | MLP 4 x 32, tanh, init standard" in table
     cells = {(ln.split(" | ")[0].strip("| "), ln.split(" | ")[1]): ln.split(" | ") for ln in table.splitlines()
@@ -463,6 +463,44 @@ def test_a_sweep_gets_one_figure_comparing_its_depth_profiles(tmp_path, monkeypa
     assert diagnose_main([str(root)]) == 0
     assert "2 members: more than 1 for one comparison figure" in (root / "diagnoses.md").read_text()
     assert not (root / "depth_profiles.png").exists()
+
+
+def test_a_sweep_without_records_gets_its_test_error_curves(tmp_path, monkeypatch):
+    """A plain sweep (no record=paper): diagnoses.md lists each member with its final test error and
+    draws test_error.png, a line per member from metrics.csv (read back from the drawn lines), a
+    diverged member's line ending where its errors stop, marked and labelled as such."""
+    import glorot.watch_figures as wf
+
+    drawn = {}
+    save = wf._save
+
+    def keep(fig, stem):
+        drawn[Path(stem).name] = [(ln.get_label(), ln.get_xdata(), ln.get_ydata()) for ln in fig.axes[0].lines]
+        return save(fig, stem)
+
+    monkeypatch.setattr(wf, "_save", keep)
+    root = tmp_path / "sweep"
+    for name, err in (("init=standard", [0.9, 0.5, 0.3]), ("init=normalized", [0.9, 0.4, float("nan")])):
+        d = root / name
+        d.mkdir(parents=True)
+        diverged = name == "init=normalized"
+        pd.DataFrame([dict(member=0, activation="tanh", init=name.split("=")[1], lr=0.1, seed=0, depth=5, width=64,
+                           status="diverged" if diverged else "ok", final_test_error=float("nan") if diverged else err[-1])]
+                     ).to_csv(d / "members.csv", index=False)
+        rows = [dict(member=0, step=k, examples_seen=10 * k, split=sp, loss=1.0, error=e)
+                for k, e in enumerate(err) for sp in ("valid", "test")]
+        pd.DataFrame(rows).to_csv(d / "metrics.csv", index=False)
+        (d / "run.json").write_text("{}")
+    assert diagnose_main([str(root)]) == 0
+    table = (root / "diagnoses.md").read_text()
+    assert "| init=standard | 0 | MLP 5 x 64, tanh, init standard, lr 0.1, seed 0 | | 30.00% | no records | |" in table
+    assert "![test error of the runs](test_error.png)" in table and (root / "test_error.png").exists()
+    lines = drawn["test_error"]
+    assert [ln[0] for ln in lines] == ["init normalized: diverged", "_child1", "init standard: 30.00%"], lines
+    np.testing.assert_array_equal(lines[0][1], [0, 10])
+    np.testing.assert_allclose(lines[0][2], [90, 40])
+    np.testing.assert_array_equal(lines[1][1], [10])  # the x where it diverged
+    np.testing.assert_allclose(lines[2][2], [90, 50, 30])
 
 
 @pytest.mark.parametrize("kw", [{"hist": False}, {"signals": ["act"], "hist": False}, {"signals": ["act", "grad_s"]}])

@@ -59,7 +59,7 @@ import numpy as np
 import pandas as pd
 
 from glorot.kinds import RECTIFIERS, SATURATING
-from glorot.watch_figures import (act_over_time, compare_profiles, depth_profile, fit_factor, histograms_per_layer,
+from glorot.watch_figures import (act_over_time, compare_curves, compare_profiles, depth_profile, fit_factor, histograms_per_layer,
                                   jacobian_over_time, std_over_time)
 
 log = logging.getLogger("glorot.diagnose")
@@ -167,6 +167,12 @@ def _suite_key(layer: int, signal: str) -> tuple[str, int]:
     return (f"h{layer}", 2 * layer) if signal == "act" else (f"W{layer}", 2 * layer - 1)
 
 
+def model_text(row) -> str:
+    """A glorot.train member (a members.csv row) in words: "MLP 5 x 128, tanh, init standard, lr 0.1, seed 0"."""
+    axes = "".join(f", {k} {row[k]}" for k in ("init", "lr", "seed") if k in row)
+    return f"MLP {row.get('depth', '?')} x {row.get('width', '?')}, {row.get('activation', '?')}{axes}"
+
+
 def suite_run(path: Path, info: dict, r, member: int | None = None) -> WatchRun:
     """One member of a ``glorot.train`` run as a watch run: its records renamed to the watch's
     layers (:func:`_suite_key`; Jacobian row l, dh_(l+1)/dh_l, goes to ``h<l>``) and the layers
@@ -211,10 +217,9 @@ def suite_run(path: Path, info: dict, r, member: int | None = None) -> WatchRun:
         layers += [{"layer": f"W{i}", "depth": 2 * i - 1, "role": "layer", "kind": "linear", "out_shape": shape},
                    {"layer": f"h{i}", "depth": 2 * i, "role": "act", "kind": act, "out_shape": shape}]
     layers.append({"layer": f"W{depth + 1}", "depth": 2 * depth + 1, "role": "layer", "kind": "linear"})
-    axes = ", ".join(f"{k} {row[k]}" for k in ("init", "lr", "seed") if k in row)
     return WatchRun(path, {
         "kind": "suite", "recorded_by": "glorot.train", "name": f"{path.name}, member {member}", "member": member,
-        "model": f"MLP {depth} x {width}, {act}, {axes}", "monitor_size": monitor, "layers": layers,
+        "model": model_text(row), "monitor_size": monitor, "layers": layers,
         "status": str(row.get("status", "")), "diverged_at": diverged, "lr": row.get("lr"),
         "activation": act, "init": str(row.get("init", "")), "depth": depth, "width": width,
         "final_test_error": row.get("final_test_error"), "data_config": data, "no_data_config": no_data,
@@ -659,11 +664,16 @@ def diagnose_sweep(root: Path, dirs: list[Path], out: Path | None) -> Path:
     index = (out if out is not None else root) / "diagnoses.md"
     compared: list[tuple[str, WatchRun]] = []
     n_members = 0
+    curves: list[tuple] = []
     for i, d in enumerate(dirs, 1):
         rel = d.relative_to(root).as_posix()
+        members = pd.read_csv(d / "members.csv") if (d / "members.csv").exists() else pd.DataFrame()
+        curves += _test_curves(d, rel, members)
         if not (d / "stats.parquet").exists():
             print(f"[{i}/{len(dirs)}] {rel}: no records (trained without record=paper or record=init)", flush=True)
-            rows.append(f"| {rel} | | | | | no records | |")
+            rows += [f"| {rel} | {row.get('member', '')} | {model_text(row)} | | "
+                     f"{_percent(row.get('final_test_error'))} | no records | |" for _, row in members.iterrows()
+                     ] or [f"| {rel} | | | | | no records | |"]
             continue
         runs = load_runs(d)
         for run, folder, found in report_members(runs, (out / rel) if out is not None else d / "diagnosis"):
@@ -689,8 +699,33 @@ def diagnose_sweep(root: Path, dirs: list[Path], out: Path | None) -> Path:
         if fig is not None:
             head += f"![depth profiles of the runs]({fig.name})\n\n"
             print(f"wrote {fig}", flush=True)
+    if len(curves) > MAX_COMPARED:
+        head += f"{len(curves)} members: more than {MAX_COMPARED} for one figure of test-error curves.\n\n"
+    elif curves:
+        labels = _short_labels([c[1] for c in curves], [c[0] for c in curves])
+        fig = compare_curves([(lab, *c[2:]) for lab, c in zip(labels, curves)], index.parent / "test_error",
+                             "Test error during training, one line per member (x: diverged there)")
+        if fig is not None:
+            head += f"![test error of the runs]({fig.name})\n\n"
+            print(f"wrote {fig}", flush=True)
     write_text(index, head + "\n".join(rows) + "\n")
     return index
+
+
+def _test_curves(d: Path, rel: str, members: pd.DataFrame) -> list[tuple]:
+    """(folder label, model text, examples seen, test error, diverged) of each member of the run in
+    ``d`` with a test-error curve in its metrics.csv."""
+    if members.empty or not (d / "metrics.csv").exists():
+        return []
+    m = pd.read_csv(d / "metrics.csv")
+    m = m[m.split == "test"] if "split" in m else m.iloc[:0]
+    out = []
+    for _, row in members.iterrows():
+        c = m[m.member == row.get("member")].sort_values("examples_seen")
+        if c.error.notna().any():
+            out.append((rel + (f" #{row['member']}" if len(members) > 1 else ""), model_text(row),
+                        c.examples_seen.to_numpy(), c.error.to_numpy(dtype=float), str(row.get("status")) == "diverged"))
+    return out
 
 
 def _short_labels(models: list[str], names: list[str]) -> list[str]:

@@ -265,6 +265,29 @@ def compare_profiles(entries: list[tuple[str, pd.DataFrame, list[str]]], stem, t
     return _save(fig, stem)
 
 
+def compare_curves(entries: list[tuple[str, np.ndarray, np.ndarray, bool]], stem, title: str) -> Path | None:
+    """Test error (%) against examples seen, one line per member: ``entries`` (label, examples
+    seen, error in [0, 1], diverged); a diverged member's line ends with an x at its last finite point."""
+    if not entries:
+        return None
+    fig, ax = plt.subplots(figsize=(6.4, 3.8), layout="constrained")
+    cmap = plt.get_cmap("tab10" if len(entries) <= 10 else "tab20")
+    for i, (label, x, err, diverged) in enumerate(entries):
+        ok = np.isfinite(err)
+        final = f"{100 * err[ok][-1]:.2f}%" if ok.any() else "no test error"
+        col = cmap(i % cmap.N)
+        ax.plot(x[ok], 100 * err[ok], lw=1.3, marker="o", ms=2, color=col, label=f"{label}: {'diverged' if diverged else final}")
+        if diverged and ok.any():
+            ax.plot(x[ok][-1], 100 * err[ok][-1], marker="x", ms=7, color=col, ls="none")
+    ax.set_xlabel("examples seen", fontsize=8)
+    ax.set_ylabel("test error (%)", fontsize=8)
+    ax.set_ylim(bottom=0)
+    ax.tick_params(labelsize=7)
+    ax.legend(fontsize=6.5, frameon=False)
+    fig.suptitle(title, fontsize=10)
+    return _save(fig, stem)
+
+
 def jacobian_over_time(jac: pd.DataFrame, stem) -> Path | None:
     if jac is None or jac.empty:
         return None
