@@ -743,8 +743,9 @@ def main(argv: list[str] | None = None) -> int:
     p = Parser(prog="python -m glorot.diagnose",
                description="Figures and a per-layer diagnosis of a run folder: a glorot.watch run, or one of "
                            "glorot.train's recorded with record=paper or record=init (one per member); given a "
-                           "folder of runs (a sweep), each of them, a table of all (diagnoses.md) and one figure "
-                           "comparing their depth profiles (depth_profiles.png).")
+                           "folder of runs (a sweep), each of them, a table of all (diagnoses.md) and figures comparing "
+                           "them: their depth profiles (depth_profiles.png) and test-error curves (test_error.png; "
+                           "a sweep trained without record=paper gets these and the table).")
     p.add_argument("run", help="the run folder written by glorot.watch(..., out=RUN) or by glorot.train, or a "
                                "folder holding run folders (a sweep)")
     p.add_argument("--out", default=None, help="where to write diagnosis.md and the figures (default RUN/diagnosis; "
