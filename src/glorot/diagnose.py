@@ -16,8 +16,8 @@ A ``glorot.train`` run folder (recorded with ``record=paper`` or ``record=init``
 member as a watch run of ``W<i>`` (the i-th weight layer: pre-activations, dC/ds, dC/dW) and ``h<i>``
 (its activation) layers (:func:`suite_run`); a run of several members gets ``diagnosis/member<k>/``
 each; a folder of runs (a sweep's root) gets each of its runs diagnosed and a table of them all,
-``diagnoses.md``, under a figure comparing their depth profiles, ``depth_profiles.png``
-(:func:`diagnose_sweep`). This is how a sweep of your own (``glorot.train -m ...``)
+``diagnoses.md``, under figures comparing their depth profiles (``depth_profiles.png``) and their
+test-error curves (``test_error.png``, also for runs trained without records) (:func:`diagnose_sweep`). This is how a sweep of your own (``glorot.train -m ...``)
 gets its per-layer figures: the plotting stage (``glorot.plot``) draws the paper's figures from the
 suite's named experiments only.
 
@@ -655,8 +655,9 @@ def _percent(v) -> str:
 def diagnose_sweep(root: Path, dirs: list[Path], out: Path | None) -> Path:
     """Diagnose every run (every member) below ``root``: each into ``<run>/diagnosis`` (or
     ``out/<run's path below root>``), and one table of them all, ``diagnoses.md``, into ``out``
-    (default ``root``), under ``depth_profiles.png`` (:func:`compare_profiles`: every member's line, up
-    to :data:`MAX_COMPARED`). Runs that recorded nothing are listed as such."""
+    (default ``root``), under ``depth_profiles.png`` (:func:`compare_profiles`) and ``test_error.png``
+    (:func:`compare_curves`), each a line per member, up to :data:`MAX_COMPARED`. Runs that recorded
+    nothing are listed member by member with their final test error."""
     from glorot.files import write_text  # noqa: PLC0415
 
     rows = ["| run | member | model | dC/ds per layer going down at init (theory) | test error | flagged | diagnosis |",
