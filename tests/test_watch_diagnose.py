@@ -338,6 +338,41 @@ def test_dead_relu_units_of_a_trainer_run_are_found_as_in_the_same_net_watched(t
     assert fs[0].value == fw[0].value and f"{a['h2']:.0%} of its units dead" in fs[0].text
 
 
+def test_shares_over_time_maps_the_recorded_shares(tmp_path, monkeypatch):
+    """shares_over_time.png: per layer and recorded step, the recorded ``dead`` share of a ReLU
+    member (read back from the drawn heat map, layer 1 at the bottom) and the ``sat`` share of a
+    tanh one, each in its own panel; a net of neither kind gets no figure."""
+    import glorot.watch_figures as wf
+    from glorot.diagnose import load_runs
+    from glorot.nn import Member, StackedMLP
+
+    grids = {}
+    save = wf._save
+
+    def keep(fig, stem):
+        grids[Path(stem).parent.name] = [(ax.get_title(), ax.images[0].get_array()) for ax in fig.axes if ax.images]
+        return save(fig, stem)
+
+    monkeypatch.setattr(wf, "_save", keep)
+    torch.manual_seed(0)
+    stack = StackedMLP([Member("relu", "lecun", 0.1, 0), Member("tanh", "standard", 0.1, 0),
+                        Member("identity", "standard", 0.1, 0)], 10, 24, 5, 3)
+    with torch.no_grad():
+        stack.linears[2].bias[0, :12] = -5  # half of h3's units dead
+    run = trainer_run(tmp_path / "run", stack, 3 * torch.randn(50, 10), torch.randint(0, 3, (50,)), steps=(0, 5))
+    relu, tanh, ident = load_runs(run)
+    for r, stat in ((relu, "dead"), (tanh, "sat")):
+        grids.clear()
+        wf.shares_over_time(r.stats, r.layers, tmp_path / f"m{stat}" / "shares_over_time")
+        (title, img), = grids[f"m{stat}"]
+        assert ("dead units" in title) == (stat == "dead")
+        want = r.stats.query("signal == 'act' and stat == @stat").pivot_table(index="depth", columns="step", values="value")
+        np.testing.assert_array_equal(np.asarray(img), want.to_numpy())
+    assert np.asarray(grids["msat"][0][1]).max() > 0  # x3 inputs: tanh saturates somewhere
+    assert relu.stats.query("stat == 'dead' and layer == 'h3'").value.min() >= 0.5
+    assert wf.shares_over_time(ident.stats, ident.layers, tmp_path / "none") is None
+
+
 def test_many_flagged_layers_are_one_finding_that_names_the_worst():
     """Up to three flagged layers of a kind get a finding each; more get one, with the count, the
     span and the worst layer (a 30-layer ReLU net must not print 30 lines)."""

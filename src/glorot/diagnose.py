@@ -59,8 +59,8 @@ import numpy as np
 import pandas as pd
 
 from glorot.kinds import RECTIFIERS, SATURATING
-from glorot.watch_figures import (act_over_time, compare_curves, compare_profiles, depth_profile, fit_factor, histograms_per_layer,
-                                  jacobian_over_time, std_over_time)
+from glorot.watch_figures import (act_over_time, compare_curves, compare_profiles, depth_profile, fit_factor,
+                                  histograms_per_layer, jacobian_over_time, shares_over_time, std_over_time)
 
 log = logging.getLogger("glorot.diagnose")
 
@@ -561,6 +561,7 @@ def figures(run: WatchRun, out: Path, steps: list[int], pred: pd.DataFrame | Non
                       exclude=top, theory=theory),
         std_over_time(run.stats, layers, out / "std_over_time"),
         act_over_time(run.stats, layers, out / "act_over_time"),
+        shares_over_time(run.stats, layers, out / "shares_over_time"),
         jacobian_over_time(run.jacobian, out / "jacobian"),
     ]
     return [p for p in made if p is not None]

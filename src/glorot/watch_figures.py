@@ -22,9 +22,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+from glorot.kinds import RECTIFIERS, SATURATING  # noqa: E402
 
 LABELS = {"act": "activation value z", "pre": "s (pre-activation)", "grad_s": "back-propagated gradient dC/ds",
           "grad_w": "weight gradient dC/dW", "weight": "weight W"}
@@ -165,6 +167,38 @@ def act_over_time(stats: pd.DataFrame, layers: list[dict], stem) -> Path | None:
     ax.tick_params(which="both", labelsize=7)
     _legend(ax, len(keys))
     fig.suptitle("Activation values per layer over training (Fig. 2 style)", fontsize=10)
+    return _save(fig, stem)
+
+
+def shares_over_time(stats: pd.DataFrame, layers: list[dict], stem) -> Path | None:
+    """Per activation layer (rows, input at the bottom) and recorded step (columns), the share of
+    saturated values (tanh, sigmoid, softsign, ...) or of dead units (ReLU and other rectifiers), as
+    a heat map: Fig. 3's saturation story, or He et al.'s dead ReLU units, in one picture."""
+    kinds = _kinds(layers)
+    panels = []
+    for stat, family, title in (("sat", SATURATING, "saturated share of the values"),
+                                ("dead", RECTIFIERS, "dead units (never positive on the monitor set)")):
+        keys = [d["layer"] for d in layers if d["role"] == "act" and d["kind"].partition(":")[0] in family]
+        st = stats[(stats.signal == "act") & (stats.stat == stat) & stats.layer.isin(keys)]
+        if not st.empty:
+            panels.append((st.pivot_table(index="layer", columns="step", values="value", dropna=False), keys, title))
+    if not panels:
+        return None
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 3.6), squeeze=False, layout="constrained")
+    for ax, (grid, keys, title) in zip(axes[0], panels):
+        grid = grid.reindex([k for k in keys if k in grid.index])
+        im = ax.imshow(grid.to_numpy(dtype=float), origin="lower", aspect="auto", vmin=0, vmax=1, cmap="magma_r",
+                       interpolation="nearest")
+        steps = list(grid.columns)
+        at = np.unique(np.linspace(0, len(steps) - 1, min(len(steps), 8)).round().astype(int))
+        ax.set_xticks(at, [f"{int(steps[i]):,}" for i in at], fontsize=7)
+        every = max(1, len(grid.index) // 15)
+        ax.set_yticks(range(0, len(grid.index), every), [f"{grid.index[i]} ({kinds.get(grid.index[i], '?')})"
+                                                           for i in range(0, len(grid.index), every)], fontsize=7)
+        ax.set_xlabel("update step (one column per recorded step: not to scale)", fontsize=8)
+        ax.set_title(title, fontsize=9)
+        fig.colorbar(im, ax=ax, shrink=0.9).ax.tick_params(labelsize=7)
+    fig.suptitle("Saturated values and dead units per layer over training", fontsize=10)
     return _save(fig, stem)
 
 
