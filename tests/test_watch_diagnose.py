@@ -491,7 +491,9 @@ def test_a_sweep_gets_one_figure_comparing_its_depth_profiles(tmp_path, monkeypa
     for (lab, y), run in zip(grad, runs):  # the output layer W5 is drawn apart (hollow), not in the line
         std = run.stats.query("signal == 'grad_s' and stat == 'std'").sort_values("depth").value.to_numpy()
         np.testing.assert_allclose(y, std[:-1] / std[0], rtol=1e-12)
-    assert D._short_labels(["MLP 4 x 32, relu, init he", "MLP 4 x 32, relu, init he"], ["a", "b"]) == ["a", "b"]
+    assert D._short_labels(["MLP 4 x 32, relu, init he", "MLP 4 x 32, relu, init he"], ["a", "b"]) == (["a", "b"], "")
+    assert D._short_labels(["MLP 4 x 32, relu, init he", "MLP 4 x 32, relu, init lecun"], ["r #0", "r #1"]) == (
+        ["init he", "init lecun"], "r: MLP 4 x 32, relu")
 
     monkeypatch.setattr(D, "MAX_COMPARED", 1)
     (root / "depth_profiles.png").unlink()

@@ -694,19 +694,22 @@ def diagnose_sweep(root: Path, dirs: list[Path], out: Path | None) -> Path:
         head += (f"{n_members} members: more than {MAX_COMPARED} for one comparison figure; run glorot.diagnose "
                  "on a sub-folder to compare its runs.\n\n")
     elif len(compared) >= 2:
-        labels = _short_labels([r.info.get("model") or name for name, r in compared], [name for name, _ in compared])
+        labels, shared = _short_labels([r.info.get("model") or name for name, r in compared],
+                                       [name for name, _ in compared])
         fig = compare_profiles([(lab, r.stats, output_layers(r.layers)) for lab, (_, r) in zip(labels, compared)],
                                index.parent / "depth_profiles",
-                               "Depth profiles of the runs: a straight line on this log scale is a geometric trend")
+                               "Depth profiles of the runs: a straight line on this log scale is a geometric trend"
+                               + (f"\n{shared}" if shared else ""))
         if fig is not None:
             head += f"![depth profiles of the runs]({fig.name})\n\n"
             print(f"wrote {fig}", flush=True)
     if len(curves) > MAX_COMPARED:
         head += f"{len(curves)} members: more than {MAX_COMPARED} for one figure of test-error curves.\n\n"
     elif curves:
-        labels = _short_labels([c[1] for c in curves], [c[0] for c in curves])
+        labels, shared = _short_labels([c[1] for c in curves], [c[0] for c in curves])
         fig = compare_curves([(lab, *c[2:]) for lab, c in zip(labels, curves)], index.parent / "test_error",
-                             "Test error during training, one line per member (x: diverged there)")
+                             "Test error during training, one line per member (x: diverged there)"
+                             + (f"\n{shared}" if shared else ""))
         if fig is not None:
             head += f"![test error of the runs]({fig.name})\n\n"
             print(f"wrote {fig}", flush=True)
@@ -730,13 +733,19 @@ def _test_curves(d: Path, rel: str, members: pd.DataFrame) -> list[tuple]:
     return out
 
 
-def _short_labels(models: list[str], names: list[str]) -> list[str]:
+def _short_labels(models: list[str], names: list[str]) -> tuple[list[str], str]:
     """Each run's model description less the parts every run shares ("relu, init he" and "relu, init
-    lecun" -> "init he", "init lecun"); the run's folder where that leaves nothing or two alike."""
+    lecun" -> "init he", "init lecun"), and what they share (with the run folder, when all are
+    members of one), for the figure's title; the runs' folders where that leaves nothing or two
+    alike."""
     parts = [[p.strip() for p in str(m).split(",")] for m in models]
     common = set.intersection(*(set(p) for p in parts)) if parts else set()
     short = [", ".join(p for p in ps if p not in common) for ps in parts]
-    return short if all(short) and len(set(short)) == len(short) else names
+    if not (all(short) and len(set(short)) == len(short)):
+        return names, ""
+    folders = {n.split(" #")[0] for n in names}
+    shared = ", ".join(p for p in parts[0] if p in common)
+    return short, (f"{folders.pop()}: " if len(folders) == 1 else "") + shared
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,13 +24,27 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.ticker import LogFormatterSciNotation, MaxNLocator  # noqa: E402
 
 from glorot.kinds import RECTIFIERS, SATURATING  # noqa: E402
 
 LABELS = {"act": "activation value z", "pre": "s (pre-activation)", "grad_s": "back-propagated gradient dC/ds",
           "grad_w": "weight gradient dC/dW", "weight": "weight W"}
 SHORT = {"act": "act", "pre": "s", "grad_s": "dC/ds", "grad_w": "dC/dW", "weight": "W"}
+
+
+class _PlainLog(LogFormatterSciNotation):
+    """Log-axis labels where matplotlib puts them, written as plain numbers (1.5, not 1.5 x 10^0)."""
+
+    def __call__(self, x, pos=None):
+        return f"{x:g}" if super().__call__(x, pos) else ""
+
+
+def _log_y(ax) -> None:
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(_PlainLog())
+    ax.yaxis.set_minor_formatter(_PlainLog(labelOnlyBase=False, minor_thresholds=(1, 0.4)))
+    ax.tick_params(axis="y", which="minor", labelsize=7)
 
 
 def _kinds(layers: list[dict]) -> dict[str, str]:
@@ -135,7 +149,7 @@ def std_over_time(stats: pd.DataFrame, layers: list[dict], stem, signals=("act",
         for k in keys:
             e = d[d.layer == k].sort_values("step")
             ax.plot(e.step, e.value, color=col[k], lw=1.2, marker=".", ms=3, label=k)
-        ax.set_yscale("log")
+        _log_y(ax)
         ax.set_xscale("symlog", linthresh=1)
         ax.set_xlim(left=0)
         ax.set_title(f"std of {SHORT[sig]} per layer", fontsize=9)
@@ -245,7 +259,7 @@ def depth_profile(stats: pd.DataFrame, layers: list[dict], stem, steps: list[int
                 v = np.array([pred[k] for k in ks]) / pred[keys[0]] * float(e.value.iloc[0])
                 ax.plot([xs[keys.index(k)] for k in ks], v, ls="--", lw=1.2, color="0.35",
                         label=f"mean-field at init: x{fit_factor(v):.2f} per layer")
-        ax.set_yscale("log")
+        _log_y(ax)
         ax.set_xticks(range(1, len(keys) + 1))
         ax.set_xticklabels(keys, rotation=60 if len(keys) > 6 else 0, fontsize=6 if len(keys) > 12 else 7)
         ax.set_title(f"std of {SHORT[sig]} by depth (input -> output)", fontsize=9)
@@ -286,7 +300,7 @@ def compare_profiles(entries: list[tuple[str, pd.DataFrame, list[str]]], stem, t
                         label=f"{label}: x{fit_factor(v[fit]):.2f} per layer" + (f" (step {step})" if which == "last" else ""))
                 if (~fit).any():  # the output layer: hollow, apart from the trend
                     ax.plot(xs[~fit], v[~fit] / v[0], marker="o", ms=4, mfc="none", ls="none", color=col)
-            ax.set_yscale("log")
+            _log_y(ax)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.axhline(1.0, color="0.6", lw=0.7, ls=":")
             ax.set_xlabel("layer (input -> output; hollow: the output layer, not fitted)"
