@@ -228,3 +228,48 @@ def test_interpolated_moments_for_many_examples():
         a, b = T._moments_many(spec, q), T.moments(spec, q)
         for name in ("mean", "m2", "d2"):
             np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=1e-6, atol=1e-12)
+
+
+def test_relu_kernel_against_monte_carlo():
+    """E[relu(u_a) relu(u_b)] for u ~ N(0, K), a 3 x 3 K with unequal variances and a negative
+    correlation, against 2M draws."""
+    a = np.array([[1.2, 0.5, 0.3], [0.4, 0.8, 0.0], [-0.6, 0.2, 0.3]])
+    k = a @ a.T  # variances 1.78, 0.8, 0.49; the first and last inputs negatively correlated
+    u = np.random.default_rng(1).multivariate_normal(np.zeros(3), k, size=2_000_000)
+    r = np.maximum(u, 0)
+    np.testing.assert_allclose(T.relu_kernel(k), r.T @ r / len(r), atol=4e-3)
+    np.testing.assert_allclose(np.diag(T.relu_kernel(k)), np.diag(k) / 2, rtol=1e-12)  # E[relu(u)^2] = q / 2
+
+
+def test_dead_share_two_inputs_is_sheppards_orthant_probability():
+    """For two inputs at angle t the share of first-layer units <= 0 on both is P(u <= 0, v <= 0) =
+    1/4 + asin(rho) / (2 pi) with rho = cos t (Sheppard); one layer up, the same with the arc-cosine
+    map's correlation (sqrt(1 - rho^2) + (pi - acos rho) rho) / pi; one input alone: 1/2."""
+    x = np.array([[1.0, 0.0, 0.0], [0.6, 0.8, 0.0]])  # rho = 0.6
+    p = T.dead_share(x, 3, n_samples=400_000, seed=2)
+    rho = [0.6]
+    for _ in range(2):
+        r = rho[-1]
+        rho.append((math.sqrt(1 - r * r) + (math.pi - math.acos(r)) * r) / math.pi)
+    np.testing.assert_allclose(p, [0.25 + math.asin(r) / (2 * math.pi) for r in rho], atol=3e-3)
+    np.testing.assert_allclose(T.dead_share(x[:1], 2, n_samples=400_000), 0.5, atol=3e-3)
+
+
+def test_dead_share_matches_a_measured_relu_stack():
+    """The recorder's dead-unit share on real ReLU stacks (8 layers of 2,000, 60 correlated Gaussian
+    inputs; He's 2/n and LeCun's 1/n from the same seed) against the prediction: the two inits give
+    the same shares (the scale changes no sign), within binomial noise (sd <= 0.011 per layer) of it."""
+    depth, width, n_in, m = 8, 2000, 100, 60
+    g = torch.Generator().manual_seed(3)
+    x = 0.7 * torch.randn(1, n_in, generator=g, dtype=torch.float64) + torch.randn(m, n_in, generator=g,
+                                                                                   dtype=torch.float64)
+    y = torch.randint(0, 10, (m,), generator=g)
+    model = StackedMLP([Member("relu", "he", 0.1, 0), Member("relu", "lecun", 0.1, 0)], n_in, width, depth, 10,
+                       dtype=torch.float64)
+    st = record_once(model, x, y, {"signals": ["act"], "hist": False})["stats"]
+    dead = st[st.stat == "dead"].pivot_table(index="layer", columns="member", values="value")
+    np.testing.assert_array_equal(dead[0], dead[1])
+    pred = T.dead_share(x.numpy(), depth, n_samples=20_000)
+    assert pred[-1] > 0.1 and np.all(np.diff(pred) > -0.01)  # it grows with depth
+    np.testing.assert_allclose(dead[0].to_numpy(), pred, atol=0.035)
+    assert abs(float(np.mean(dead[0].to_numpy() - pred))) < 0.02

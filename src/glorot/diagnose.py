@@ -229,19 +229,30 @@ def suite_run(path: Path, info: dict, r, member: int | None = None) -> WatchRun:
 @lru_cache(maxsize=4)
 def _inputs(data_yaml: str) -> tuple:
     """The monitor set's per-example second moments, the training set's mean x^2 (what
-    ``init=critical`` is built with), n_in and the classes of a run's data config (cached: a sweep
-    shares one)."""
+    ``init=critical`` is built with), n_in, the classes and the monitor inputs of a run's data config
+    (cached: a sweep shares one)."""
     from omegaconf import OmegaConf  # noqa: PLC0415
 
     from glorot.theory import data_q0  # noqa: PLC0415
 
-    q0, ds = data_q0(OmegaConf.create(data_yaml))
-    return q0, float(ds.train_x.double().square().mean()), int(ds.n_in), int(ds.n_classes)
+    cfg = OmegaConf.create(data_yaml)
+    q0, ds = data_q0(cfg)
+    x = ds.monitor(int(cfg.monitor_size))[0].double().numpy()
+    return q0, float(ds.train_x.double().square().mean()), int(ds.n_in), int(ds.n_classes), x
+
+
+@lru_cache(maxsize=8)
+def _dead_theory(data_yaml: str, depth: int) -> np.ndarray:
+    """glorot.theory.dead_share on a run's monitor set (cached: a sweep's ReLU runs share it)."""
+    from glorot.theory import dead_share  # noqa: PLC0415
+
+    return dead_share(_inputs(data_yaml)[4], depth)
 
 
 def mean_field(run: WatchRun) -> tuple[pd.DataFrame | None, str | None]:
     """glorot.theory's prediction at init for a glorot.train member (per hidden layer 1..depth:
-    act_std, grad_s_std), from its activation, init, depth, width and its data's monitor set; or
+    act_std, grad_s_std; for ReLU also dead, the share of units never positive on the monitor set), from
+    its activation, init, depth, width and its data's monitor set; or
     (None, why) where there is none (a watch run, no config.yaml, the data not at hand, an init or
     activation the theory does not model)."""
     info = run.info
@@ -252,12 +263,15 @@ def mean_field(run: WatchRun) -> tuple[pd.DataFrame | None, str | None]:
     from glorot import theory  # noqa: PLC0415
 
     try:
-        q0, q0_train, n_in, n_out = _inputs(info["data_config"])
+        q0, q0_train, n_in, n_out, _ = _inputs(info["data_config"])
         pred = theory.predict(info["activation"], info["init"], info["depth"], info["width"], q0, n_in=n_in,
                               n_out=n_out, q0_init=q0_train)
+        pred = pred[pred.layer <= info["depth"]].set_index("layer")
+        if info["activation"] == "relu":  # zero biases, any scale: the units never positive on the monitor set
+            pred["dead"] = _dead_theory(info["data_config"], int(info["depth"]))
     except Exception as e:  # noqa: BLE001 (the prediction is shown beside the record; its absence is said)
         return None, f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:200]
-    return pred[pred.layer <= info["depth"]].set_index("layer"), None
+    return pred, None
 
 
 def theory_finding(stats: pd.DataFrame, layers: list[dict], pred: pd.DataFrame, info: dict) -> Finding | None:
@@ -279,6 +293,12 @@ def theory_finding(stats: pd.DataFrame, layers: list[dict], pred: pd.DataFrame, 
             fm, fp = 1 / fm, 1 / fp
             value = fp
         parts.append(f"{what} x{_factor(fp)} per layer going {'down' if down else 'up'} (measured x{_factor(fm)})")
+    if "dead" in pred:
+        meas = pd.Series(_stat(stats, "act", "dead", 0, acts), index=acts)
+        want = pred["dead"].to_numpy(dtype=float)
+        if len(want) == len(acts) and np.isfinite(meas).all():
+            parts.append(f"{want.mean():.0%} of the units dead on the monitor set, mean over the layers, rising to "
+                         f"{want[-1]:.0%} at '{acts[-1]}' (measured {meas.mean():.0%} and {meas.iloc[-1]:.0%})")
     if not parts:
         return None
     return Finding("info", f"step 0: mean-field theory (glorot.theory: {info['activation']}, init={info['init']}, "
@@ -303,9 +323,13 @@ def _factor(v: float) -> str:
     return f"{v:.2f}" if 0.01 <= v < 100 else f"{v:.3g}"
 
 
-def _std(stats: pd.DataFrame, signal: str, step: int, keys: list[str]) -> np.ndarray:
-    s = stats[(stats.signal == signal) & (stats.stat == "std") & (stats.step == step)].set_index("layer").value
+def _stat(stats: pd.DataFrame, signal: str, stat: str, step: int, keys: list[str]) -> np.ndarray:
+    s = stats[(stats.signal == signal) & (stats.stat == stat) & (stats.step == step)].set_index("layer").value
     return s.reindex(keys).to_numpy(dtype=float)
+
+
+def _std(stats: pd.DataFrame, signal: str, step: int, keys: list[str]) -> np.ndarray:
+    return _stat(stats, signal, "std", step, keys)
 
 
 def _caveat(descs: list[dict]) -> str:
@@ -378,7 +402,9 @@ def _share_hint(stat: str, base: str, value: float, init: float) -> str:
         return ("sigmoid's non-zero mean drives the top layers into saturation (Fig. 2): prefer tanh or softsign"
                 if base == "sigmoid" else
                 "try init=normalized, a smaller learning rate, or softsign (saturates more gently, Fig. 4)")
-    at_init = "try init=he (Var[W] = 2/n) if the weights are smaller, a wider layer, or LeakyReLU"
+    at_init = ("with zero biases a ReLU stack loses units layer by layer whatever the weights' scale (the "
+               "layers make the inputs alike; glorot.theory.dead_share predicts the share), negative biases more: "
+               "fewer layers or LeakyReLU keep them")
     grew = "a smaller learning rate, or LeakyReLU"
     if np.isfinite(init) and value - init >= SHARE_LIMIT:
         return f"it grew during training: try {grew}"
@@ -501,10 +527,13 @@ def layer_table(stats: pd.DataFrame, layers: list[dict], step: int, pred: pd.Dat
         a = get(d["layer"], "act", "std")
         sat, dead = get(d["layer"], "act", "sat"), get(d["layer"], "act", "dead")
         fmt = lambda v: "" if np.isnan(v) else f"{v:.1%}"  # noqa: E731
+        dead_th = f" ({pred.loc[i + 1, 'dead']:.1%})" if pred is not None and "dead" in pred and i + 1 in pred.index else ""
         rows.append(f"| {d['layer']} | {d['kind']} | {a:.3g} | {_ratio(a, a0)} |{theory('act_std', i)} {fmt(sat)} | "
-                    f"{fmt(dead)} |")
+                    f"{fmt(dead)}{dead_th} |")
     if pred is not None:
-        rows += ["", "theory: glorot.theory's mean-field prediction at init, as a ratio to its first layer."]
+        rows += ["", "theory: glorot.theory's mean-field prediction at init, as a ratio to its first layer"
+                 + ("; in brackets beside dead, its share of units never positive on the monitor set "
+                    "(glorot.theory.dead_share)." if "dead" in pred else ".")]
     return "\n".join(rows)
 
 

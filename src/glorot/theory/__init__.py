@@ -397,6 +397,45 @@ def predict(activation: str, init: str, depth: int, width: int, q0, n_in: int = 
 
 
 # --------------------------------------------------------------------------------------------
+# Dead ReLU units at init: the kernel of several inputs
+# --------------------------------------------------------------------------------------------
+
+
+def relu_kernel(k: np.ndarray) -> np.ndarray:
+    """``E[relu(u_a) relu(u_b)]`` for ``u ~ N(0, k)``: the arc-cosine kernel (Cho & Saul 2009),
+    ``sqrt(k_aa k_bb) (sin t + (pi - t) cos t) / (2 pi)`` with ``cos t`` the correlation of a and b.
+    With weights of ``n Var[W] = sigma_w2`` the next layer's pre-activations have covariance
+    ``sigma_w2`` times this."""
+    d = np.sqrt(np.clip(np.diag(k), 0, None))
+    dd = np.outer(d, d)
+    rho = np.clip(np.divide(k, dd, out=np.zeros_like(k), where=dd > 0), -1.0, 1.0)
+    t = np.arccos(rho)
+    return dd * (np.sin(t) + (np.pi - t) * rho) / (2 * np.pi)
+
+
+def dead_share(x: np.ndarray, depth: int, n_samples: int = 4000, seed: int = 0) -> np.ndarray:
+    """The share of the units of each hidden layer 1..``depth`` of a wide ReLU stack at init (zero
+    biases, iid zero-mean weights) that are <= 0 on every one of the inputs ``x`` [M, n_in]: "dead" on
+    them, as the recorder's ``dead`` counts. Over the weights a unit's pre-activations on the M inputs
+    are N(0, K^l), K^1 the inputs' Gram matrix and K^(l+1) the :func:`relu_kernel` of K^l (up to
+    scale), so the share is the orthant probability P(s_a <= 0 for every a), estimated by Monte Carlo
+    with ``n_samples`` draws (standard error at most 0.5 / sqrt(n_samples)). It does not depend on the
+    weights' scale: ReLU is positively homogeneous, so n Var[W] = 1 or 2 (LeCun or He) changes no
+    sign. It grows with depth because the layers make the inputs ever more alike (their correlation
+    tends to 1), and a unit then tends to be on for all of them or for none: up to 1/2 of them dead."""
+    x = np.asarray(x, dtype=np.float64)
+    k = x @ x.T / x.shape[1]
+    z = np.random.default_rng(seed).standard_normal((n_samples, len(x)))
+    out = np.empty(depth)
+    for layer in range(depth):
+        w, v = np.linalg.eigh(k / max(float(np.mean(np.diag(k))), 1e-300))  # the scale changes no sign
+        s = (z * np.sqrt(np.clip(w, 0, None))) @ v.T
+        out[layer] = float((s <= 0).all(axis=1).mean())
+        k = relu_kernel(k)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
 # Depth scales and the critical line
 # --------------------------------------------------------------------------------------------
 
