@@ -527,7 +527,8 @@ def layer_table(stats: pd.DataFrame, layers: list[dict], step: int, pred: pd.Dat
         a = get(d["layer"], "act", "std")
         sat, dead = get(d["layer"], "act", "sat"), get(d["layer"], "act", "dead")
         fmt = lambda v: "" if np.isnan(v) else f"{v:.1%}"  # noqa: E731
-        dead_th = f" ({pred.loc[i + 1, 'dead']:.1%})" if pred is not None and "dead" in pred and i + 1 in pred.index else ""
+        dead_th = (f" ({pred.loc[i + 1, 'dead']:.1%})" if pred is not None and "dead" in pred and i + 1 in pred.index
+                   and np.isfinite(dead) else "")  # runs recorded before the recorder wrote dead: none
         rows.append(f"| {d['layer']} | {d['kind']} | {a:.3g} | {_ratio(a, a0)} |{theory('act_std', i)} {fmt(sat)} | "
                     f"{fmt(dead)}{dead_th} |")
     if pred is not None:
