@@ -220,6 +220,19 @@ def test_cli(capsys):
     with pytest.raises(SystemExit) as e:
         TM.main(["--help"])
     assert e.value.code == 0
+    # relu on the data's monitor set: the dead-unit share per layer, once for both inits (any scale)
+    capsys.readouterr()
+    assert TM.main(["data=synthetic", "activation=relu", "stack.inits=[he,lecun,zeros]", "model.depth=14"]) == 0
+    out = capsys.readouterr().out
+    lines = [ln for ln in out.splitlines() if ln.startswith("dead units")]  # none for zero weights
+    assert "init=zeros gives weights of variance 0" in out  # (it raised ZeroDivisionError)
+    from glorot.data import load_dataset  # noqa: PLC0415
+
+    cfg = TM._compose(["data=synthetic"])
+    x = load_dataset(cfg.data).monitor(int(cfg.data.monitor_size))[0].double().numpy()
+    want = T.dead_share(x, 14)
+    assert len(lines) == 2 and lines[0] == lines[1]
+    assert lines[0].endswith(", ".join(f"{v:.1%}" for v in want[:12]) + f" ... {want[-1]:.1%} at layer 14"), lines[0]
 
 
 def test_interpolated_moments_for_many_examples():

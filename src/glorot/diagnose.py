@@ -267,7 +267,7 @@ def mean_field(run: WatchRun) -> tuple[pd.DataFrame | None, str | None]:
         pred = theory.predict(info["activation"], info["init"], info["depth"], info["width"], q0, n_in=n_in,
                               n_out=n_out, q0_init=q0_train)
         pred = pred[pred.layer <= info["depth"]].set_index("layer")
-        if info["activation"] == "relu":  # zero biases, any scale: the units never positive on the monitor set
+        if info["activation"] == "relu" and bool((pred.sigma_w2 > 0).all()):  # random weights of any scale
             pred["dead"] = _dead_theory(info["data_config"], int(info["depth"]))
     except Exception as e:  # noqa: BLE001 (the prediction is shown beside the record; its absence is said)
         return None, f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:200]

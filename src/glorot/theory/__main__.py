@@ -13,7 +13,7 @@ import pandas as pd
 
 from glorot.cli import Parser, positive_float, positive_int
 from glorot.nn import split_spec
-from glorot.theory import critical_points, data_q0, depth_scales, moments, predict
+from glorot.theory import critical_points, data_q0, dead_share, depth_scales, moments, predict
 
 
 # --------------------------------------------------------------------------------------------
@@ -82,13 +82,25 @@ def main(argv: list[str] | None = None) -> int:
         src = (f"{cfg.data.name}: monitor set ({len(q0)} examples) mean x^2 {np.mean(q0):.4f} "
                f"(per example {np.min(q0):.4f}..{np.max(q0):.4f}); training set {q0_init:.4f} (init=critical)")
     pd.set_option("display.width", 200)
+    dead = None  # the monitor set's dead-unit prediction, shared by every ReLU network here
     for act in acts:
         for init in inits:
             t = predict(act, init, depth, width, q0, n_in, n_out, q0_init=q0_init)
             print(f"== {act}, init={init}, {n_in}-{width}x{depth}-{n_out}; q0 from {src}")
+            if not bool((t.sigma_w2 > 0).all()):
+                print(f"init={init} gives weights of variance 0 (the same value everywhere): the mean-field theory of "
+                      "random weights does not apply; every unit of a layer computes the same value, so training "
+                      "never tells them apart (experiment=pitfall_zeros shows it)\n")
+                continue
             print("mean-field prediction at init (wide limit, zero biases); layer {} is the output:".format(depth + 1))
             print(t.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
             hid = t[t.layer <= depth]
+            if act == "relu" and a.q0 is None and bool((t.sigma_w2 > 0).all()):  # not zeros / constant weights
+                if dead is None:
+                    dead = dead_share(ds.monitor(int(cfg.data.monitor_size))[0].double().numpy(), depth)
+                print(f"dead units (<= 0 on all {len(q0)} monitor examples; the same for every scale of random weights) "
+                      "per layer: " + ", ".join(f"{v:.1%}" for v in dead[:12]) + (" ..." if depth > 12 else "")
+                      + (f" {dead[-1]:.1%} at layer {depth}" if depth > 12 else ""))
             if depth > 1:
                 print(f"ratio layer {depth} / layer 1: act std {hid.act_std.iloc[-1] / hid.act_std.iloc[0]:.4g}, "
                       f"dC/ds std {hid.grad_s_std.iloc[-1] / hid.grad_s_std.iloc[0]:.4g}")
