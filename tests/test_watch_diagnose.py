@@ -506,7 +506,7 @@ def test_a_sweep_gets_one_figure_comparing_its_depth_profiles(tmp_path, monkeypa
     assert not (root / "depth_profiles.png").exists()
 
 
-def test_a_sweep_without_records_gets_its_test_error_curves(tmp_path, monkeypatch):
+def test_a_sweep_without_records_gets_its_test_error_curves(tmp_path, monkeypatch, capsys):
     """A plain sweep (no record=paper): diagnoses.md lists each member with its final test error and
     draws test_error.png, a line per member from metrics.csv (read back from the drawn lines), a
     diverged member's line ending where its errors stop, marked and labelled as such."""
@@ -533,6 +533,8 @@ def test_a_sweep_without_records_gets_its_test_error_curves(tmp_path, monkeypatc
         pd.DataFrame(rows).to_csv(d / "metrics.csv", index=False)
         (d / "run.json").write_text("{}")
     assert diagnose_main([str(root)]) == 0
+    assert "init=standard: no records (trained without record=paper or record=init); final test error 30.00%" in \
+        capsys.readouterr().out
     table = (root / "diagnoses.md").read_text()
     assert "| init=standard | 0 | MLP 5 x 64, tanh, init standard, lr 0.1, seed 0 | | 30.00% | no records | |" in table
     assert "![test error of the runs](test_error.png)" in table and (root / "test_error.png").exists()

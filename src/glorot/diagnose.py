@@ -702,7 +702,9 @@ def diagnose_sweep(root: Path, dirs: list[Path], out: Path | None) -> Path:
         members = pd.read_csv(d / "members.csv") if (d / "members.csv").exists() else pd.DataFrame()
         curves += _test_curves(d, rel, members)
         if not (d / "stats.parquet").exists():
-            print(f"[{i}/{len(dirs)}] {rel}: no records (trained without record=paper or record=init)", flush=True)
+            errs = ", ".join(filter(None, (_percent(v) for v in members.get("final_test_error", pd.Series(dtype=float)))))
+            print(f"[{i}/{len(dirs)}] {rel}: no records (trained without record=paper or record=init)"
+                  + (f"; final test error {errs}" if errs else ""), flush=True)
             rows += [f"| {rel} | {row.get('member', '')} | {model_text(row)} | | "
                      f"{_percent(row.get('final_test_error'))} | no records | |" for _, row in members.iterrows()
                      ] or [f"| {rel} | | | | | no records | |"]
