@@ -374,6 +374,35 @@ def test_shares_over_time_maps_the_recorded_shares(tmp_path, monkeypatch):
     assert wf.shares_over_time(ident.stats, ident.layers, tmp_path / "none") is None
 
 
+def test_a_fix_does_not_recommend_the_init_the_run_already_has():
+    """A vanishing trend in a ReLU stack: "try init=he" for a run of unknown or LeCun init, but for
+    a He run the fix says He already suits it (fewer layers or init=critical at init; the learning
+    rate later), as the diagnosis of a glorot.train member (whose init is known) gets it."""
+    from glorot.diagnose import diagnose
+
+    layers, rows = [], []
+    for i in range(1, 7):
+        layers += [{"layer": f"W{i}", "depth": 2 * i - 1, "role": "layer", "kind": "linear"},
+                   {"layer": f"h{i}", "depth": 2 * i, "role": "act", "kind": "relu"}]
+        for step in (0, 100):
+            rows += [{"layer": f"W{i}", "signal": "grad_s", "stat": "std", "step": step, "value": 0.5 ** (6 - i)},
+                     {"layer": f"h{i}", "signal": "act", "stat": "std", "step": step, "value": 1.0}]
+    layers.append({"layer": "W7", "depth": 13, "role": "layer", "kind": "linear"})
+    stats = pd.DataFrame(rows)
+
+    def vanishing(init):
+        return [f.text for f in diagnose(stats, layers, init) if f.kind == "vanishing"]
+
+    for init in (None, "lecun"):
+        assert all(t.endswith("try init=he (torch.nn.init.kaiming_normal_(w, nonlinearity='relu'))")
+                   or "check the learning rate and the init (init=he" in t for t in vanishing(init))
+    first, later = vanishing("he")
+    assert first.endswith("init=he already suits ReLU, and a deep stack compounds what is left: fewer layers, or "
+                          "init=critical (chi = 1 at every layer)") and "try init=he" not in first
+    assert later.endswith("during training: check the learning rate (init=he already suits ReLU)")
+    assert "init=critical already sets chi = 1" in vanishing("critical")[0]
+
+
 def test_many_flagged_layers_are_one_finding_that_names_the_worst():
     """Up to three flagged layers of a kind get a finding each; more get one, with the count, the
     span and the worst layer (a 30-layer ReLU net must not print 30 lines)."""

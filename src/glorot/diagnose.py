@@ -311,11 +311,24 @@ def theory_finding(stats: pd.DataFrame, layers: list[dict], pred: pd.DataFrame, 
 # --------------------------------------------------------------------------------------------
 
 
-def _fix(kinds: list[str]) -> str:
+def _fix(kinds: list[str], init: str | None = None, first: bool = True) -> str:
+    """What to try against a trend: the init that suits the activations (He's for rectifiers, the
+    normalized one for the others), at the first record; later, the learning rate. Where the run's
+    ``init`` already is that one, it says so instead of recommending it again."""
     base = [k.partition(":")[0] for k in kinds]
-    if base and sum(k in RECTIFIERS for k in base) * 2 >= len(base):
-        return "try init=he (torch.nn.init.kaiming_normal_(w, nonlinearity='relu'))"
-    return "try init=normalized (torch.nn.init.xavier_uniform_)"
+    relu_like = bool(base) and sum(k in RECTIFIERS for k in base) * 2 >= len(base)
+    fix = ("try init=he (torch.nn.init.kaiming_normal_(w, nonlinearity='relu'))" if relu_like
+           else "try init=normalized (torch.nn.init.xavier_uniform_)")
+    have = str(init or "").partition(":")[0]
+    if have in (("he", "he_fan_out", "critical") if relu_like else ("normalized", "xavier_normal", "critical")):
+        acts = "ReLU" if relu_like else "these activations"
+        if not first:
+            return f"during training: check the learning rate (init={init} already suits {acts})"
+        if have == "critical":
+            return "init=critical already sets chi = 1 at every layer: what is left compounds with depth (fewer layers)"
+        return (f"init={init} already suits {acts}, and a deep stack compounds what is left: fewer layers, or "
+                "init=critical (chi = 1 at every layer)")
+    return fix if first else f"during training: check the learning rate and the init ({fix.removeprefix('try ')})"
 
 
 def _factor(v: float) -> str:
@@ -342,16 +355,16 @@ def _caveat(descs: list[dict]) -> str:
     return ""
 
 
-def trend_findings(stats: pd.DataFrame, layers: list[dict], step: int, first: bool = True) -> list[Finding]:
+def trend_findings(stats: pd.DataFrame, layers: list[dict], step: int, first: bool = True,
+                   init: str | None = None) -> list[Finding]:
     """Vanishing / exploding trends of dC/ds (going down) and activations (going up) at ``step``;
-    ``first``: ``step`` is the first record (the fix names an init; later, the learning rate)."""
+    ``first``: ``step`` is the first record (the fix names an init; later, the learning rate);
+    ``init``: the run's, when known (:func:`_fix`)."""
     by_key = {d["layer"]: d for d in layers}
     weight_layers = [d["layer"] for d in layers if d["role"] == "layer"]
     acts = [d for d in layers if d["role"] == "act"]
     act_keys = [d["layer"] for d in acts]
-    fix = _fix([d["kind"] for d in acts])
-    if not first:
-        fix = f"during training: check the learning rate and the init ({fix.removeprefix('try ')})"
+    fix = _fix([d["kind"] for d in acts], init, first)
     out: list[Finding] = []
     hidden = weight_layers[:-1] if len(weight_layers) >= 3 else weight_layers
     g = _std(stats, "grad_s", step, hidden)
@@ -470,16 +483,17 @@ def grad_w_findings(stats: pd.DataFrame, layers: list[dict], step: int) -> list[
                     "under normalized init)", str(g.idxmax()), float(ratio))]
 
 
-def diagnose(stats: pd.DataFrame, layers: list[dict]) -> list[Finding]:
+def diagnose(stats: pd.DataFrame, layers: list[dict], init: str | None = None) -> list[Finding]:
     """Every finding of a run: trends at the first and the last recorded step, saturated and dead
-    layers, the weight-gradient spread."""
+    layers, the weight-gradient spread; ``init``: the run's (a glorot.train member's), so that a fix
+    does not recommend the init it already has."""
     steps = sorted(stats.step.unique())
     if not steps:
         return []
     at = [steps[0]] if len(steps) == 1 else [steps[0], steps[-1]]
     out = []
     for s in at:
-        out += trend_findings(stats, layers, s, first=s == steps[0])
+        out += trend_findings(stats, layers, s, first=s == steps[0], init=init)
     out += share_findings(stats, layers)
     for s in at:
         out += grad_w_findings(stats, layers, s)
@@ -620,7 +634,7 @@ def report(run: WatchRun, out: str | Path | None = None, steps: list[int] | None
     out = Path(out) if out is not None else run.path / "diagnosis"
     recorded = recorded_steps(run, steps)
     steps = sorted(steps) if steps else pick_steps(recorded)
-    found = diagnose(run.stats, run.layers)
+    found = diagnose(run.stats, run.layers, run.info.get("init") or None)
     pred, no_pred = mean_field(run)
     tf = theory_finding(run.stats, run.layers, pred, run.info) if pred is not None else None
     if tf is not None:  # after the trends at init it stands beside
