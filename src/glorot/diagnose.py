@@ -17,9 +17,9 @@ member as a watch run of ``W<i>`` (the i-th weight layer: pre-activations, dC/ds
 (its activation) layers (:func:`suite_run`); a run of several members gets ``diagnosis/member<k>/``
 each; a folder of runs (a sweep's root) gets each of its runs diagnosed and a table of them all,
 ``diagnoses.md``, under figures comparing their depth profiles (``depth_profiles.png``) and their
-test-error curves (``test_error.png``, also for runs trained without records) (:func:`diagnose_sweep`). This is how a sweep of your own (``glorot.train -m ...``)
-gets its per-layer figures: the plotting stage (``glorot.plot``) draws the paper's figures from the
-suite's named experiments only.
+test-error curves (``test_error.png``, also for runs trained without records) (:func:`diagnose_sweep`).
+This is how a sweep of your own (``glorot.train -m ...``) gets its per-layer figures: the plotting
+stage (``glorot.plot``) draws the paper's figures from the suite's named experiments only.
 
 What the findings say (each names the layer and the number):
 
@@ -301,9 +301,9 @@ def theory_finding(stats: pd.DataFrame, layers: list[dict], pred: pd.DataFrame, 
                          f"{want[-1]:.0%} at '{acts[-1]}' (measured {meas.mean():.0%} and {meas.iloc[-1]:.0%})")
     if not parts:
         return None
+    said = " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)  # "a, b and c"
     return Finding("info", f"step 0: mean-field theory (glorot.theory: {info['activation']}, init={info['init']}, "
-                   f"{info['depth']} x {info['width']}, this monitor set's inputs) predicts " + " and ".join(parts),
-                   None, value)
+                   f"{info['depth']} x {info['width']}, this monitor set's inputs) predicts {said}", None, value)
 
 
 # --------------------------------------------------------------------------------------------
@@ -460,9 +460,10 @@ def share_findings(stats: pd.DataFrame, layers: list[dict]) -> list[Finding]:
         if len(found) > MAX_LISTED:
             worst = max(found, key=lambda f: f[2])
             names = [f[0]["layer"] for f in found]
+            what = "of their values saturated" if stat == "sat" else "of their units dead"
             out.append(Finding(kind, f"{len(found)} of {n_layers[stat]} layers ('{names[0]}' ... '{names[-1]}') have "
-                               f"more than {SHARE_LIMIT:.0%} {'of their values saturated' if stat == 'sat' else 'of their units dead'}"
-                               f"; the worst, '{worst[0]['layer']}' ({worst[0]['kind']}): {text(*worst)}",
+                               f"more than {SHARE_LIMIT:.0%} {what}; the worst, '{worst[0]['layer']}' "
+                               f"({worst[0]['kind']}): {text(*worst)}",
                                worst[0]["layer"], worst[2]))
         else:
             out += [Finding(kind, f"layer '{f[0]['layer']}' ({f[0]['kind']}): {text(*f)}", f[0]["layer"], f[2])
@@ -716,7 +717,8 @@ def diagnose_sweep(root: Path, dirs: list[Path], out: Path | None) -> Path:
         members = pd.read_csv(d / "members.csv") if (d / "members.csv").exists() else pd.DataFrame()
         curves += _test_curves(d, rel, members)
         if not (d / "stats.parquet").exists():
-            errs = ", ".join(filter(None, (_percent(v) for v in members.get("final_test_error", pd.Series(dtype=float)))))
+            finals = members.get("final_test_error", pd.Series(dtype=float))
+            errs = ", ".join(filter(None, (_percent(v) for v in finals)))
             print(f"[{i}/{len(dirs)}] {rel}: no records (trained without record=paper or record=init)"
                   + (f"; final test error {errs}" if errs else ""), flush=True)
             rows += [f"| {rel} | {row.get('member', '')} | {model_text(row)} | | "
@@ -775,7 +777,8 @@ def _test_curves(d: Path, rel: str, members: pd.DataFrame) -> list[tuple]:
         c = m[m.member == row.get("member")].sort_values("examples_seen")
         if c.error.notna().any():
             out.append((rel + (f" #{row['member']}" if len(members) > 1 else ""), model_text(row),
-                        c.examples_seen.to_numpy(), c.error.to_numpy(dtype=float), str(row.get("status")) == "diverged"))
+                        c.examples_seen.to_numpy(), c.error.to_numpy(dtype=float),
+                        str(row.get("status")) == "diverged"))
     return out
 
 

@@ -297,7 +297,8 @@ def compare_profiles(entries: list[tuple[str, pd.DataFrame, list[str]]], stem, t
                 fit = np.array([k not in exclude for k in keys])
                 xs, col = np.arange(1, len(keys) + 1), cmap(i % cmap.N)
                 ax.plot(xs[fit], v[fit] / v[0], marker="o", ms=2.5, lw=1.2, color=col,
-                        label=f"{label}: x{fit_factor(v[fit]):.2f} per layer" + (f" (step {step})" if which == "last" else ""))
+                        label=f"{label}: x{fit_factor(v[fit]):.2f} per layer"
+                        + (f" (step {step})" if which == "last" else ""))
                 if (~fit).any():  # the output layer: hollow, apart from the trend
                     ax.plot(xs[~fit], v[~fit] / v[0], marker="o", ms=4, mfc="none", ls="none", color=col)
             _log_y(ax)
@@ -306,7 +307,7 @@ def compare_profiles(entries: list[tuple[str, pd.DataFrame, list[str]]], stem, t
             ax.set_xlabel("layer (input -> output; hollow: the output layer, not fitted)"
                           if sig == "grad_s" else "layer (input -> output)", fontsize=8)
             ax.set_title(f"std of {SHORT[sig]} / its first layer's, "
-                         + ("at the first recorded step" if which == "first" else "at the last recorded step"), fontsize=9)
+                         + f"at the {which} recorded step", fontsize=9)
             ax.tick_params(labelsize=7)
             ax.legend(fontsize=6.5, frameon=False)
     fig.suptitle(title, fontsize=10)
@@ -324,7 +325,8 @@ def compare_curves(entries: list[tuple[str, np.ndarray, np.ndarray, bool]], stem
         ok = np.isfinite(err)
         final = f"{100 * err[ok][-1]:.2f}%" if ok.any() else "no test error"
         col = cmap(i % cmap.N)
-        ax.plot(x[ok], 100 * err[ok], lw=1.3, marker="o", ms=2, color=col, label=f"{label}: {'diverged' if diverged else final}")
+        ax.plot(x[ok], 100 * err[ok], lw=1.3, marker="o", ms=2, color=col,
+                label=f"{label}: {'diverged' if diverged else final}")
         if diverged and ok.any():
             ax.plot(x[ok][-1], 100 * err[ok][-1], marker="x", ms=7, color=col, ls="none")
     ax.set_xlabel("examples seen", fontsize=8)
