@@ -550,7 +550,8 @@ def test_a_sweep_without_records_gets_its_test_error_curves(tmp_path, monkeypatc
 
     monkeypatch.setattr(wf, "_save", keep)
     root = tmp_path / "sweep"
-    for name, err in (("init=standard", [0.9, 0.5, 0.3]), ("init=normalized", [0.9, 0.4, float("nan")])):
+    for name, err in (("init=standard", [0.9, 0.5, 0.3]), ("init=normalized", [0.9, 0.4, float("nan")]),
+                      ("init=lecun", [0.9, 0.6, 0.5])):
         d = root / name
         d.mkdir(parents=True)
         diverged = name == "init=normalized"
@@ -568,11 +569,12 @@ def test_a_sweep_without_records_gets_its_test_error_curves(tmp_path, monkeypatc
     assert "| init=standard | 0 | MLP 5 x 64, tanh, init standard, lr 0.1, seed 0 | | 30.00% | no records | |" in table
     assert "![test error of the runs](test_error.png)" in table and (root / "test_error.png").exists()
     lines = drawn["test_error"]
-    assert [ln[0] for ln in lines] == ["init normalized: diverged", "_child1", "init standard: 30.00%"], lines
+    assert [ln[0] for ln in lines] == ["init normalized: diverged", "_child1", "init lecun: 50.00%",
+                                       "init standard: 30.00%"], lines  # Fig. 11's order: worst first
     np.testing.assert_array_equal(lines[0][1], [0, 10])
     np.testing.assert_allclose(lines[0][2], [90, 40])
     np.testing.assert_array_equal(lines[1][1], [10])  # the x where it diverged
-    np.testing.assert_allclose(lines[2][2], [90, 50, 30])
+    np.testing.assert_allclose(lines[3][2], [90, 50, 30])
 
 
 @pytest.mark.parametrize("kw", [{"hist": False}, {"signals": ["act"], "hist": False}, {"signals": ["act", "grad_s"]}])

@@ -316,12 +316,18 @@ def compare_profiles(entries: list[tuple[str, pd.DataFrame, list[str]]], stem, t
 
 def compare_curves(entries: list[tuple[str, np.ndarray, np.ndarray, bool]], stem, title: str) -> Path | None:
     """Test error (%) against examples seen, one line per member: ``entries`` (label, examples
-    seen, error in [0, 1], diverged); a diverged member's line ends with an x at its last finite point."""
+    seen, error in [0, 1], diverged); a diverged member's line ends with an x at its last finite point.
+    The legend is ordered as Fig. 11's: diverged members, then by final error, highest first."""
     if not entries:
         return None
     fig, ax = plt.subplots(figsize=(6.4, 3.8), layout="constrained")
     cmap = plt.get_cmap("tab10" if len(entries) <= 10 else "tab20")
-    for i, (label, x, err, diverged) in enumerate(entries):
+
+    def worst_first(e):  # the legend in Fig. 11's order: diverged, then by final error, highest first
+        err = e[2][np.isfinite(e[2])]
+        return (not e[3], -(err[-1] if len(err) else np.inf))
+
+    for i, (label, x, err, diverged) in enumerate(sorted(entries, key=worst_first)):
         ok = np.isfinite(err)
         final = f"{100 * err[ok][-1]:.2f}%" if ok.any() else "no test error"
         col = cmap(i % cmap.N)
