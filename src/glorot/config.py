@@ -354,9 +354,7 @@ def check_values(cfg) -> None:
     _at_least(cfg, "train.checkpoint_every", 0)
     if cfg.train.dtype not in ("float32", "float64"):
         raise ConfigError(f"train.dtype={cfg.train.dtype!r} is not valid; valid choices: float32, float64")
-    problem = device_problem(str(cfg.train.device), "train.device=cpu", here=False)  # whether it is here: check_device
-    if problem:
-        raise ConfigError(f"train.device={problem}")
+    require_device(str(cfg.train.device), here=False)  # whether it is on this machine: check_device
     # -- recording
     _at_least(cfg, "record.every", 1)
     _at_least(cfg, "record.early", 0)
@@ -403,11 +401,17 @@ PLANNED: dict[str, str | None] = {}
 RESULT_FILES = ("checkpoint.pt", "metrics.csv", "members.csv", "run.json")
 
 
-def check_device(cfg) -> None:
-    dev = str(cfg.train.device)
-    problem = device_problem(dev, "train.device=cpu")
+def require_device(dev: str, here: bool = True) -> None:
+    """A ConfigError naming ``train.device`` when ``dev`` names no device (on this machine: ``here``):
+    :func:`glorot.cli.device_problem`, worded for the setting."""
+    problem = device_problem(dev, "train.device=cpu", here)
     if problem:
         raise ConfigError(f"train.device={problem}")
+
+
+def check_device(cfg) -> None:
+    dev = str(cfg.train.device)
+    require_device(dev)
     if cfg.train.cuda_graph:
         import torch  # noqa: PLC0415
 

@@ -33,8 +33,8 @@ import pandas as pd
 import torch
 from omegaconf import OmegaConf
 
-from glorot.cli import device_problem, resolve_device as cli_resolve_device
-from glorot.config import ConfigError, validate
+from glorot.cli import resolve_device as cli_resolve_device
+from glorot.config import ConfigError, require_device, validate
 from glorot.data import Dataset, load_dataset
 from glorot.files import atomic_write, write_csv, write_text
 from glorot.nn import SIGNAL_INITS, Member, StackedMLP, split_spec
@@ -62,9 +62,7 @@ run_bar = True
 def resolve_device(name: str) -> torch.device:
     """``train.device`` as a ``torch.device`` (``auto``: CUDA if any); a ConfigError if this machine
     has no such device."""
-    problem = device_problem(str(name), "train.device=cpu")
-    if problem:
-        raise ConfigError(f"train.device={problem}")
+    require_device(str(name))
     return cli_resolve_device(str(name))
 
 
