@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             print("mean-field prediction at init (wide limit, zero biases); layer {} is the output:".format(depth + 1))
             print(t.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
             hid = t[t.layer <= depth]
-            if act == "relu" and a.q0 is None and bool((t.sigma_w2 > 0).all()):  # not zeros / constant weights
+            if act == "relu" and a.q0 is None:
                 if dead is None:
                     dead = dead_share(ds.monitor(int(cfg.data.monitor_size))[0].double().numpy(), depth)
                 print(f"dead units (<= 0 on all {len(q0)} monitor examples; the same for every scale of random weights) "
