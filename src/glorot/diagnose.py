@@ -58,7 +58,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from glorot.kinds import RECTIFIERS, SATURATING
+from glorot.kinds import is_rectifier, share_stat
 from glorot.watch_figures import (act_over_time, compare_curves, compare_profiles, depth_profile, fit_factor,
                                   histograms_per_layer, jacobian_over_time, shares_over_time, std_over_time)
 
@@ -315,8 +315,7 @@ def _fix(kinds: list[str], init: str | None = None, first: bool = True) -> str:
     """What to try against a trend: the init that suits the activations (He's for rectifiers, the
     normalized one for the others), at the first record; later, the learning rate. Where the run's
     ``init`` already is that one, it says so instead of recommending it again."""
-    base = [k.partition(":")[0] for k in kinds]
-    relu_like = bool(base) and sum(k in RECTIFIERS for k in base) * 2 >= len(base)
+    relu_like = bool(kinds) and sum(map(is_rectifier, kinds)) * 2 >= len(kinds)
     fix = ("try init=he (torch.nn.init.kaiming_normal_(w, nonlinearity='relu'))" if relu_like
            else "try init=normalized (torch.nn.init.xavier_uniform_)")
     have = str(init or "").partition(":")[0]
@@ -436,8 +435,7 @@ def share_findings(stats: pd.DataFrame, layers: list[dict]) -> list[Finding]:
     for d in layers:
         if d["role"] != "act":
             continue
-        base = d["kind"].partition(":")[0]
-        stat = "sat" if base in SATURATING else "dead" if base in RECTIFIERS else None
+        base, stat = d["kind"].partition(":")[0], share_stat(d["kind"])
         if stat is None:
             continue
         s = stats[(stats.layer == d["layer"]) & (stats.signal == "act") & (stats.stat == stat)]

@@ -14,3 +14,14 @@ SATURATING = ("tanh", "sigmoid", "softsign", "hardtanh", "hardsigmoid")
 RECTIFIERS = ("relu", "relu6", "leaky_relu", "prelu", "gelu", "silu", "elu", "celu", "selu", "mish",
               "hardswish", "softplus")
 
+
+def is_rectifier(kind: str) -> bool:
+    """Whether a kind (``"leaky_relu:0.2"`` counts as ``leaky_relu``) gets the dead-unit share."""
+    return str(kind).partition(":")[0] in RECTIFIERS
+
+
+def share_stat(kind: str) -> str | None:
+    """The share the diagnosis reads for an activation of this kind: ``"sat"`` (saturating),
+    ``"dead"`` (rectifier) or None."""
+    base = str(kind).partition(":")[0]
+    return "sat" if base in SATURATING else "dead" if base in RECTIFIERS else None

@@ -73,7 +73,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from glorot.kinds import RECTIFIERS
+from glorot.kinds import is_rectifier
 from glorot.nn import StackedMLP, get_activation
 
 SIGNALS = ("act", "pre", "grad_s", "grad_w", "weight")
@@ -333,6 +333,12 @@ def svdvals(a: Tensor) -> Tensor:
     return out.reshape(*a.shape[:-2], out.shape[-1])
 
 
+def dead_units(v: Tensor) -> Tensor:
+    """The share of units that are <= 0 on every example: ``v`` [K, M examples, units...] -> [K],
+    float64 (the ``dead`` statistic of the recorder and of glorot.watch)."""
+    return torch.le(v.reshape(v.shape[0], v.shape[1], -1), 0).all(dim=1).double().mean(dim=-1)
+
+
 def record_schedule(total: int, every: int, early: int) -> list[int]:
     """Step 0, ``early`` log-spaced steps in (0, every), every multiple of ``every`` and ``total``."""
     steps = {0, int(total)}
@@ -411,7 +417,7 @@ class Recorder:
         self.k = k
         self.acts = [get_activation(m.activation) for m in model.members]
         #: members whose ``act`` gets the ``dead`` statistic
-        self._rectifier = np.array([a.name in RECTIFIERS for a in self.acts], dtype=bool)
+        self._rectifier = np.array([is_rectifier(a.name) for a in self.acts], dtype=bool)
         self.slots: list[_Slot] = [
             _Slot(layer, sig) for sig in self.signals for layer in range(1, d + 2)
             if not (sig == "act" and layer == d + 1)
@@ -571,7 +577,7 @@ class Recorder:
         if slot.signal == "act":  # v [K, M, width]: spread between units, per example, then mean
             out[:, STATS.index("unit_spread")] = v.std(dim=-1, correction=0).mean(dim=-1)
             if self._rectifier.any():  # units never positive on the monitor set (kept for rectifiers)
-                out[:, STATS.index("dead")] = torch.le(v, 0).all(dim=1).double().mean(dim=-1)
+                out[:, STATS.index("dead")] = dead_units(v)
         v = v.reshape(k, -1)
         var, mean = torch.var_mean(v, dim=1, correction=0)
         out[:, 0] = mean
@@ -784,5 +790,5 @@ def record_once(model: StackedMLP, monitor_x: Tensor, monitor_y: Tensor, cfg=Non
     return rec.tables()
 
 
-__all__: Iterable[str] = ("Recorder", "record_schedule", "record_once", "percentiles", "data_range", "histogram",
+__all__: Iterable[str] = ("Recorder", "record_schedule", "record_once", "percentiles", "data_range", "histogram", "dead_units",
                           "SIGNALS", "STATS")

@@ -73,9 +73,10 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from glorot.kinds import RECTIFIERS
+from glorot.kinds import is_rectifier
 from glorot.nn import get_activation
-from glorot.record import JAC_STATS, SIGNALS, STATS, QUANTILES, data_range, histogram, percentiles, record_schedule
+from glorot.record import (JAC_STATS, QUANTILES, SIGNALS, STATS, data_range, dead_units, histogram, percentiles,
+                           record_schedule)
 
 log = logging.getLogger("glorot.watch")
 
@@ -421,8 +422,8 @@ class Watch:
         if signal == "act":
             per_ex = v.reshape(1, v.shape[0], -1) if v.dim() > 1 else v.reshape(1, 1, -1)
             st[STATS.index("unit_spread")] = per_ex.std(dim=-1, correction=0).mean(dim=-1)[0]
-            if call.kind.partition(":")[0] in RECTIFIERS:
-                st[WATCH_STATS.index("dead")] = (per_ex[0] <= 0).all(0).double().mean()
+            if is_rectifier(call.kind):
+                st[WATCH_STATS.index("dead")] = dead_units(per_ex)[0]
         flat = v.reshape(1, -1)
         var, mean = torch.var_mean(flat, dim=1, correction=0)
         st[0], st[1], st[2] = mean[0], var.sqrt()[0], var[0]
@@ -576,7 +577,7 @@ def _applies(stat: str, signal: str, call: _Call, hist: bool) -> bool:
     if stat == "sat":
         return signal == "act" and call.sat is not None
     if stat == "dead":
-        return signal == "act" and call.kind.partition(":")[0] in RECTIFIERS
+        return signal == "act" and is_rectifier(call.kind)
     return True
 
 

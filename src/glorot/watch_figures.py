@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import LogFormatterSciNotation, MaxNLocator  # noqa: E402
 
-from glorot.kinds import RECTIFIERS, SATURATING  # noqa: E402
+from glorot.kinds import share_stat  # noqa: E402
 
 LABELS = {"act": "activation value z", "pre": "s (pre-activation)", "grad_s": "back-propagated gradient dC/ds",
           "grad_w": "weight gradient dC/dW", "weight": "weight W"}
@@ -190,9 +190,9 @@ def shares_over_time(stats: pd.DataFrame, layers: list[dict], stem) -> Path | No
     a heat map: Fig. 3's saturation story, or He et al.'s dead ReLU units, in one picture."""
     kinds = _kinds(layers)
     panels = []
-    for stat, family, title in (("sat", SATURATING, "saturated share of the values"),
-                                ("dead", RECTIFIERS, "dead units (never positive on the monitor set)")):
-        keys = [d["layer"] for d in layers if d["role"] == "act" and d["kind"].partition(":")[0] in family]
+    for stat, title in (("sat", "saturated share of the values"),
+                        ("dead", "dead units (never positive on the monitor set)")):
+        keys = [d["layer"] for d in layers if d["role"] == "act" and share_stat(d["kind"]) == stat]
         st = stats[(stats.signal == "act") & (stats.stat == stat) & stats.layer.isin(keys)]
         if not st.empty:
             panels.append((st.pivot_table(index="layer", columns="step", values="value", dropna=False), keys, title))
