@@ -707,7 +707,7 @@ def diagnose_sweep(root: Path, dirs: list[Path], out: Path | None) -> Path:
     rows = ["| run | member | model | dC/ds per layer going down at init (theory) | test error | flagged | diagnosis |",
             "|---|---|---|---|---|---|---|"]
     index = (out if out is not None else root) / "diagnoses.md"
-    compared: list[tuple[str, WatchRun]] = []
+    compared: list[tuple] = []  # (member label, model text, (stats, output layers)), as curves
     n_members = 0
     curves: list[tuple] = []
     for i, d in enumerate(dirs, 1):
@@ -734,38 +734,45 @@ def diagnose_sweep(root: Path, dirs: list[Path], out: Path | None) -> Path:
                         f"{_percent(run.info.get('final_test_error'))} | {kinds} | [diagnosis.md]({link}) |")
             n_members += 1
             if n_members <= MAX_COMPARED:  # more are not drawn: their records are not kept
-                compared.append((rel + (f" #{run.info['member']}" if len(runs) > 1 else ""), run))
+                compared.append((_member_label(rel, run.info["member"], len(runs)), run.info.get("model"),
+                                 (run.stats, output_layers(run.layers))))
     head = f"# Diagnoses of the runs below {root}\n\n"
     if n_members > MAX_COMPARED:
         head += (f"{n_members} members: more than {MAX_COMPARED} for one comparison figure; run glorot.diagnose "
                  "on a sub-folder to compare its runs.\n\n")
     elif len(compared) >= 2:
-        labels, shared = _short_labels([r.info.get("model") or name for name, r in compared],
-                                       [name for name, _ in compared])
-        fig = compare_profiles([(lab, r.stats, output_layers(r.layers)) for lab, (_, r) in zip(labels, compared)],
-                               index.parent / "depth_profiles",
-                               "Depth profiles of the runs: a straight line on this log scale is a geometric trend"
-                               + (f"\n{shared}" if shared else ""))
-        if fig is not None:
-            head += f"![depth profiles of the runs]({fig.name})\n\n"
-            print(f"wrote {fig}", flush=True)
+        head += _comparison(compare_profiles, compared, index.parent / "depth_profiles", "depth profiles of the runs",
+                            "Depth profiles of the runs: a straight line on this log scale is a geometric trend")
     if len(curves) > MAX_COMPARED:
         head += f"{len(curves)} members: more than {MAX_COMPARED} for one figure of test-error curves.\n\n"
     elif curves:
-        labels, shared = _short_labels([c[1] for c in curves], [c[0] for c in curves])
-        fig = compare_curves([(lab, *c[2:]) for lab, c in zip(labels, curves)], index.parent / "test_error",
-                             "Test error during training, one line per member (x: diverged there)"
-                             + (f"\n{shared}" if shared else ""))
-        if fig is not None:
-            head += f"![test error of the runs]({fig.name})\n\n"
-            print(f"wrote {fig}", flush=True)
+        head += _comparison(compare_curves, curves, index.parent / "test_error", "test error of the runs",
+                            "Test error during training, one line per member (x: diverged there)")
     write_text(index, head + "\n".join(rows) + "\n")
     return index
 
 
+def _member_label(rel: str, member, n_members: int) -> str:
+    """A member's name in a sweep: its run's folder, with ``#k`` when the run has several members."""
+    return rel + (f" #{member}" if n_members > 1 else "")
+
+
+def _comparison(draw, entries: list[tuple], stem: Path, alt: str, title: str) -> str:
+    """One of the sweep's comparison figures (``draw``: :func:`compare_profiles` or
+    :func:`compare_curves`) from ``entries`` (member label, model text, what ``draw`` takes of it),
+    labelled by what sets the members apart; its markdown ("" when nothing was drawn)."""
+    labels, shared = _short_labels([model or name for name, model, _ in entries], [name for name, _, _ in entries])
+    fig = draw([(lab, *rest) for lab, (_, _, rest) in zip(labels, entries)], stem,
+               title + (f"\n{shared}" if shared else ""))
+    if fig is None:
+        return ""
+    print(f"wrote {fig}", flush=True)
+    return f"![{alt}]({fig.name})\n\n"
+
+
 def _test_curves(d: Path, rel: str, members: pd.DataFrame) -> list[tuple]:
-    """(folder label, model text, examples seen, test error, diverged) of each member of the run in
-    ``d`` with a test-error curve in its metrics.csv."""
+    """(member label, model text, (examples seen, test error, diverged)) of each member of the run
+    in ``d`` with a test-error curve in its metrics.csv."""
     if members.empty or not (d / "metrics.csv").exists():
         return []
     m = pd.read_csv(d / "metrics.csv")
@@ -774,9 +781,9 @@ def _test_curves(d: Path, rel: str, members: pd.DataFrame) -> list[tuple]:
     for _, row in members.iterrows():
         c = m[m.member == row.get("member")].sort_values("examples_seen")
         if c.error.notna().any():
-            out.append((rel + (f" #{row['member']}" if len(members) > 1 else ""), model_text(row),
-                        c.examples_seen.to_numpy(), c.error.to_numpy(dtype=float),
-                        str(row.get("status")) == "diverged"))
+            out.append((_member_label(rel, row["member"], len(members)), model_text(row),
+                        (c.examples_seen.to_numpy(), c.error.to_numpy(dtype=float),
+                         str(row.get("status")) == "diverged")))
     return out
 
 
