@@ -790,5 +790,5 @@ def record_once(model: StackedMLP, monitor_x: Tensor, monitor_y: Tensor, cfg=Non
     return rec.tables()
 
 
-__all__: Iterable[str] = ("Recorder", "record_schedule", "record_once", "percentiles", "data_range", "histogram", "dead_units",
-                          "SIGNALS", "STATS")
+__all__: Iterable[str] = ("Recorder", "record_schedule", "record_once", "percentiles", "data_range", "histogram",
+                          "dead_units", "SIGNALS", "STATS")
