@@ -193,13 +193,20 @@ def _shapeset(name: str, ok: bool, seeds):
 def _relu(name, inits, depth, ok, seeds, train):
     m = _members(name, ["relu"], inits, [0.01], seeds, depth, 200 if name == "relu30" else 1000)
     st, mt = [], []
+    dead = None
+    if name == "relu30":  # the dead-unit share at init: as predicted (glorot.theory_claims.predicted_dead,
+        from glorot import theory_claims as TC  # noqa: PLC0415 - MNIST's monitor set); flipped: he
+        dead = TC.predicted_dead(depth)  # keeps every unit alive, lecun's share does not rise with depth
     for r in m.itertuples():
         shrink = r.init in ("normalized", "lecun")
         ratio = (0.5 if shrink else 1.0) if ok else (1.0 if shrink else 0.5)  # Var ratio per layer
         for l in range(1, depth + 1):
             a = 0.8 * ratio ** ((l - 1) / 2)
             gs = 1e-2 * ratio ** ((depth - l) / 2)
-            st += _stat_rows(r.member, 0, l, "act", std=a, mean=a / 2)
+            extra = {}
+            if dead is not None:
+                extra["dead"] = dead[l - 1] if ok else (0.0 if r.init == "he" else 0.5)
+            st += _stat_rows(r.member, 0, l, "act", std=a, mean=a / 2, **extra)
             st += _stat_rows(r.member, 0, l, "grad_s", std=gs, mean=0.0)
         if train:
             f = (0.887 if shrink else 0.08) if ok else (0.08 if shrink else 0.887)

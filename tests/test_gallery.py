@@ -146,6 +146,6 @@ def test_only_names_a_figure_by_its_number_and_nothing_else():
     assert ids("fig1") == ids("fig01") == ids("Figure1") == ["fig01"]
     assert ids("fig6", "fig07") == ids("fig06", "FIG7") == ["fig06", "fig07"]
     assert ids("fig13") == [] and ids("fig6x") == []
-    assert ids("relu30") == ["relu30_init", "relu30_train"]
+    assert ids("relu30") == ["relu30_init", "relu30_dead", "relu30_train"]
     assert ids("test_error") == ["fig11", "fig12"]
     assert plot.claim_ids(["fig12", "table1"]) == ["fig12", "table1"]

@@ -414,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
                          "its runs (default: %(default)s)")
     ap.add_argument("--out", help="output folder (default: results; for a glorot.watch run, RUN/diagnosis)")
     ap.add_argument("--only", nargs="+", metavar="FIG", help="only these claims: ids (fig01 ... fig12, or fig1 ... fig12; "
-                    "table1, relu_init, relu30_init, relu30_train, jacobian, pitfall_*, depth30; see glorot/claims/) "
+                    "table1, relu_init, relu30_init, relu30_dead, relu30_train, jacobian, pitfall_*, depth30; see glorot/claims/) "
                     "or parts of file names (relu30, saturation); a comma list works too")
     ap.add_argument("--data", choices=DATASETS, help="only runs on this data set (e.g. the Shapeset versions "
                     "of Figs. 2-10: --data shapeset --out results/shapeset)")

@@ -77,6 +77,8 @@ def tolerance(depth: int, width: int) -> float:
 
 @lru_cache(maxsize=8)
 def _inputs(data: str, root: str, monitor_size: int):
+    """The monitor set's per-example mean x^2 [M] and its inputs [M, n_in] (float64), the training
+    set's mean x^2, n_in, n_out."""
     from omegaconf import OmegaConf  # noqa: PLC0415
 
     from glorot.config import DataConfig  # noqa: PLC0415
@@ -85,14 +87,21 @@ def _inputs(data: str, root: str, monitor_size: int):
     ds = load_dataset(OmegaConf.structured(DataConfig(name=data, root=root, monitor_size=monitor_size)))
     x, _ = ds.monitor(monitor_size)
     mon = x.double().square().mean(1).numpy()
-    return mon, float(ds.train_x.double().square().mean()), ds.n_in, ds.n_classes
+    return mon, x.double().numpy(), float(ds.train_x.double().square().mean()), ds.n_in, ds.n_classes
 
 
 def inputs_q0(data: str = "mnist", root: str = DATA_ROOT, monitor_size: int = 300) -> dict:
     """The data's input second moments: ``monitor`` (per example of the monitor set, [M]), ``train``
     (the training set's mean x^2: init=critical's q0), and ``n_in`` / ``n_out``."""
-    mon, tr, n_in, n_out = _inputs(str(data), str(root), int(monitor_size))
+    mon, _, tr, n_in, n_out = _inputs(str(data), str(root), int(monitor_size))
     return {"monitor": mon, "train": tr, "n_in": n_in, "n_out": n_out}
+
+
+@lru_cache(maxsize=8)
+def predicted_dead(depth: int, data: str = "mnist", root: str = DATA_ROOT, monitor_size: int = 300) -> np.ndarray:
+    """glorot.theory.dead_share on the data's monitor set: the predicted share of units dead (<= 0 on
+    every monitor example) in hidden layers 1..``depth`` of a wide ReLU stack at init, any weight scale."""
+    return theory.dead_share(_inputs(str(data), str(root), int(monitor_size))[1], int(depth))
 
 
 def predicted_std(activation: str, init: str, depth: int, width: int, q0, n_in: int = 784, n_out: int = 10,
