@@ -89,3 +89,15 @@ def test_device_names_what_this_machine_has(capsys):
     for text in refused:
         with pytest.raises(ConfigError, match=f"^train.device=.*{text}.*(valid choices|use train.device=cpu)"):
             resolve_device(text)
+
+
+@pytest.mark.parametrize("module,command", [("glorot.plan", "make plan"), ("glorot.campaign", "make campaign")])
+def test_library_modules_run_as_commands_say_which_command_to_run(module, command):
+    """``python -m glorot.plan`` printed nothing and exited 0; now one line names the command."""
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    r = subprocess.run([sys.executable, "-m", module], capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0 and r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and command in lines[0] and "library module" in lines[0]

@@ -560,3 +560,10 @@ def run_campaign(campaign: str, results_dir: str | Path, deadline_s: float, rate
     if out is not None:
         (out / "campaign.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+if __name__ == "__main__":  # a library module: say where its commands are rather than do nothing
+    import sys
+
+    sys.exit("glorot.campaign is a library module; its commands: make campaign (python scripts/campaign.py "
+             "status|run|ingest --help), make gpu-window, make ingest WINDOW=...")

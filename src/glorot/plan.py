@@ -163,3 +163,10 @@ def table(costs: list[Cost], rate: float | dict[int, float] | None = None) -> st
 def _hms(seconds: float) -> str:
     seconds = int(round(seconds))
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+if __name__ == "__main__":  # a library module: say where its table is printed rather than do nothing
+    import sys
+
+    sys.exit("glorot.plan is a library module; its table: make plan PROFILE=quick "
+             "(python scripts/reproduce.py --plan --profile quick [--rate N | --bench JSON])")
