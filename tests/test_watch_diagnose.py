@@ -679,3 +679,38 @@ def test_the_mean_field_prediction_stands_beside_a_trainer_runs_record(tmp_path)
     _, found = report(load_runs(run)[0], tmp_path / "nocfg")
     assert "No mean-field prediction beside the record: FileNotFoundError" in (tmp_path / "nocfg" / "diagnosis.md").read_text()
     assert not [f for f in found if "mean-field" in f.text]
+
+
+def test_trend_kind_known_answers():
+    from glorot.diagnose import trend_kind
+
+    assert trend_kind(0.58, 0.58 ** 4) == "vanishing"  # Fig. 7's standard init over 5 layers (x0.11)
+    assert trend_kind(1 / 0.58, (1 / 0.58) ** 4) == "exploding"
+    assert trend_kind(0.83, 0.83 ** 4) == "vanishing"  # tanh' < 1 at std-1 inputs: x0.47 over 5 layers
+    assert trend_kind(1.06, 1.06 ** 29) == "mild"  # a trained He stack: x5.4 over 29 layers
+    assert trend_kind(1.06, 1.06 ** 99) == "exploding"  # the same per layer over 100 layers: x320
+    assert trend_kind(0.98, 0.98 ** 29) == "level" and trend_kind(0.97, 0.97 ** 29) == "mild" and trend_kind(1.3, 1.3 ** 2) == "level"  # x1.69: within x2
+    assert trend_kind(0.0, 0.0) == "vanishing"
+
+
+def test_a_gentle_trend_over_many_layers_is_mild_and_a_steep_one_flagged():
+    """x1.06 per layer over a 30-layer stack is not flagged (it said "exploding" for trained He
+    members that learn); x1.06 over 100 layers and x1.3 over 30 are."""
+    from glorot.diagnose import trend_findings
+
+    def found(depth, factor):
+        layers, rows = [], []
+        for i in range(1, depth + 1):
+            layers += [{"layer": f"W{i}", "depth": 2 * i - 1, "role": "layer", "kind": "linear"},
+                       {"layer": f"h{i}", "depth": 2 * i, "role": "act", "kind": "relu"}]
+            rows += [{"layer": f"W{i}", "signal": "grad_s", "stat": "std", "step": 0, "value": factor ** (depth - i)},
+                     {"layer": f"h{i}", "signal": "act", "stat": "std", "step": 0, "value": 1.0}]
+        layers.append({"layer": f"W{depth + 1}", "depth": 2 * depth + 1, "role": "layer", "kind": "linear"})
+        f = [x for x in trend_findings(pd.DataFrame(rows), layers, 0, init="he") if "dC/ds" in x.text][0]
+        assert f.value == pytest.approx(factor, rel=1e-9)
+        return f
+
+    mild = found(30, 1.06)
+    assert mild.kind == "healthy" and "a mild trend, not flagged" in mild.text
+    assert found(100, 1.06).kind == "exploding" and found(30, 1.3).kind == "exploding"
+    assert found(30, 1.0).text.endswith("no vanishing or exploding trend")

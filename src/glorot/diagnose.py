@@ -27,7 +27,8 @@ What the findings say (each names the layer and the number):
   hidden layer towards the input; the output layer is left out: its dC/ds is softmax - onehot) and of
   the activations going *up*, fitted as a geometric trend (least squares on log std against the layer
   index). It is flagged as vanishing / exploding when the trend changes the std by more than x2 over the
-  stack, with a fix: Glorot's ``init=normalized`` (``torch.nn.init.xavier_uniform_``) for
+  stack and by more than x1.1 per layer, or by more than x10 over the stack (:func:`trend_kind`; a
+  gentler trend is said to be mild), with a fix: Glorot's ``init=normalized`` (``torch.nn.init.xavier_uniform_``) for
   tanh/sigmoid/softsign/linear networks, He's ``init=he`` (``torch.nn.init.kaiming_normal_``) for
   rectifier networks. With standard init (PyTorch's ``nn.Linear`` default, U[-1/sqrt(n), 1/sqrt(n)]),
   n Var[W] = 1/3 and the theory of Sec. 4.2 gives x0.58 per layer;
@@ -64,8 +65,11 @@ from glorot.watch_figures import (act_over_time, compare_curves, compare_profile
 
 log = logging.getLogger("glorot.diagnose")
 
-#: a trend is flagged when it changes the std by more than this factor over the stack
-TREND_LIMIT = 2.0
+#: a trend is flagged when it changes the std by more than ``TREND_LIMIT`` over the stack and by more
+#: than ``LAYER_LIMIT`` per layer, or by more than ``STRONG_LIMIT`` over the stack whatever it does per
+#: layer: Fig. 7's standard init (x0.58 per layer) is flagged at any depth, a trained He stack's
+#: x1.06 per layer over 29 layers (x4.8) is a mild trend, x1.06 over 100 layers (x320) is not
+TREND_LIMIT, LAYER_LIMIT, STRONG_LIMIT = 2.0, 1.1, 10.0
 #: a layer is flagged when more than this share is saturated / dead
 SHARE_LIMIT = 0.10
 #: more flagged layers than this (of one kind) are said in one finding
@@ -354,6 +358,23 @@ def _caveat(descs: list[dict]) -> str:
     return ""
 
 
+def trend_kind(per_layer: float, total: float) -> str:
+    """``vanishing`` / ``exploding`` (flagged: :data:`TREND_LIMIT` and :data:`LAYER_LIMIT`, or
+    :data:`STRONG_LIMIT`), ``mild`` (more than x2 over the stack, but gently) or ``level``."""
+    big = max(total, 1 / total) if total > 0 else np.inf
+    steep = max(per_layer, 1 / per_layer) if per_layer > 0 else np.inf
+    if big > STRONG_LIMIT or (big > TREND_LIMIT and steep > LAYER_LIMIT):
+        return "vanishing" if total < 1 else "exploding"
+    return "mild" if big > TREND_LIMIT else "level"
+
+
+def _healthy(trend: str) -> str:
+    if trend == "mild":
+        return (f"a mild trend, not flagged (within x{LAYER_LIMIT:g} per layer and x{STRONG_LIMIT:g} over the "
+                "stack)")
+    return "no vanishing or exploding trend"
+
+
 def trend_findings(stats: pd.DataFrame, layers: list[dict], step: int, first: bool = True,
                    init: str | None = None) -> list[Finding]:
     """Vanishing / exploding trends of dC/ds (going down) and activations (going up) at ``step``;
@@ -373,31 +394,33 @@ def trend_findings(stats: pd.DataFrame, layers: list[dict], step: int, first: bo
         total = down ** (len(hidden) - 1)
         span = (f"from '{hidden[-1]}' to '{hidden[0]}': x{total:.3g} over {len(hidden) - 1} layers"
                 + _caveat([by_key[k] for k in hidden]))
-        if total < 1 / TREND_LIMIT:
+        trend = trend_kind(down, total)
+        if trend == "vanishing":
             out.append(Finding("vanishing", f"step {step}: dC/ds shrinks x{_factor(down)} per layer going down ({span}): "
                                f"the lower layers get vanishing gradients; {fix}", hidden[0], down))
-        elif total > TREND_LIMIT:
+        elif trend == "exploding":
             out.append(Finding("exploding", f"step {step}: dC/ds grows x{_factor(down)} per layer going down ({span}): "
                                f"exploding gradients in the lower layers; {fix}" + (", or smaller weights" if first else ""),
                                hidden[0], down))
         else:
             out.append(Finding("healthy", f"step {step}: dC/ds x{_factor(down)} per layer going down ({span}): "
-                               "no vanishing or exploding trend", hidden[0], down))
+                               + _healthy(trend), hidden[0], down))
     a = _std(stats, "act", step, act_keys)
     if len(act_keys) >= 2 and np.isfinite(a).sum() >= 2:
         up = fit_factor(a)
         total = up ** (len(act_keys) - 1)
         span = (f"from '{act_keys[0]}' to '{act_keys[-1]}': x{total:.3g} over {len(act_keys) - 1} layers"
                 + _caveat(acts))
-        if total < 1 / TREND_LIMIT:
+        trend = trend_kind(up, total)
+        if trend == "vanishing":
             out.append(Finding("vanishing", f"step {step}: activations shrink x{_factor(up)} per layer going up ({span}): "
                                f"the upper layers see a vanishing signal; {fix}", act_keys[-1], up))
-        elif total > TREND_LIMIT:
+        elif trend == "exploding":
             out.append(Finding("exploding", f"step {step}: activations grow x{_factor(up)} per layer going up ({span}); "
                                f"{fix}" + (", or smaller weights" if first else ""), act_keys[-1], up))
         else:
             out.append(Finding("healthy", f"step {step}: activations x{_factor(up)} per layer going up ({span}): "
-                               "no vanishing or exploding trend", act_keys[-1], up))
+                               + _healthy(trend), act_keys[-1], up))
     return out
 
 
