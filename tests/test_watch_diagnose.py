@@ -714,3 +714,16 @@ def test_a_gentle_trend_over_many_layers_is_mild_and_a_steep_one_flagged():
     assert mild.kind == "healthy" and "a mild trend, not flagged" in mild.text
     assert found(100, 1.06).kind == "exploding" and found(30, 1.3).kind == "exploding"
     assert found(30, 1.0).text.endswith("no vanishing or exploding trend")
+
+
+def test_findings_are_picked_out_by_what_they_are_about_not_by_their_text():
+    """The sweep table's "dC/ds per layer at init (theory)" reads the trend and the prediction at step 0
+    by their ``about`` and ``step`` (it matched the start of their text)."""
+    from glorot.diagnose import Finding, _init_factors
+
+    found = [Finding("healthy", "the activations, reworded", "h5", 0.99, "act", 0),
+             Finding("vanishing", "gradients, reworded", "W1", 0.57, "grad_s", 0),
+             Finding("info", "the theory, reworded", None, 0.58, "theory", 0),
+             Finding("vanishing", "later", "W1", 0.2, "grad_s", 100)]
+    assert _init_factors(found) == "x0.57 (x0.58)"
+    assert _init_factors(found[3:]) == ""

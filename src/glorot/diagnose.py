@@ -103,6 +103,10 @@ class Finding:
     text: str
     layer: str | None = None
     value: float = float("nan")
+    #: what it is about, for the code that picks findings out (never their text): ``grad_s`` / ``act``
+    #: (a trend), ``theory`` (the mean-field prediction), ``grad_w``, ``share``, ``diverged``
+    about: str = ""
+    step: int | None = None  # the recorded step it reads, where it reads one
 
     @property
     def flagged(self) -> bool:
@@ -307,7 +311,8 @@ def theory_finding(stats: pd.DataFrame, layers: list[dict], pred: pd.DataFrame, 
         return None
     said = " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)  # "a, b and c"
     return Finding("info", f"step 0: mean-field theory (glorot.theory: {info['activation']}, init={info['init']}, "
-                   f"{info['depth']} x {info['width']}, this monitor set's inputs) predicts {said}", None, value)
+                   f"{info['depth']} x {info['width']}, this monitor set's inputs) predicts {said}", None, value,
+                   about="theory", step=0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -397,14 +402,14 @@ def trend_findings(stats: pd.DataFrame, layers: list[dict], step: int, first: bo
         trend = trend_kind(down, total)
         if trend == "vanishing":
             out.append(Finding("vanishing", f"step {step}: dC/ds shrinks x{_factor(down)} per layer going down ({span}): "
-                               f"the lower layers get vanishing gradients; {fix}", hidden[0], down))
+                               f"the lower layers get vanishing gradients; {fix}", hidden[0], down, "grad_s", step))
         elif trend == "exploding":
             out.append(Finding("exploding", f"step {step}: dC/ds grows x{_factor(down)} per layer going down ({span}): "
                                f"exploding gradients in the lower layers; {fix}" + (", or smaller weights" if first else ""),
-                               hidden[0], down))
+                               hidden[0], down, "grad_s", step))
         else:
             out.append(Finding("healthy", f"step {step}: dC/ds x{_factor(down)} per layer going down ({span}): "
-                               + _healthy(trend), hidden[0], down))
+                               + _healthy(trend), hidden[0], down, "grad_s", step))
     a = _std(stats, "act", step, act_keys)
     if len(act_keys) >= 2 and np.isfinite(a).sum() >= 2:
         up = fit_factor(a)
@@ -414,13 +419,13 @@ def trend_findings(stats: pd.DataFrame, layers: list[dict], step: int, first: bo
         trend = trend_kind(up, total)
         if trend == "vanishing":
             out.append(Finding("vanishing", f"step {step}: activations shrink x{_factor(up)} per layer going up ({span}): "
-                               f"the upper layers see a vanishing signal; {fix}", act_keys[-1], up))
+                               f"the upper layers see a vanishing signal; {fix}", act_keys[-1], up, "act", step))
         elif trend == "exploding":
             out.append(Finding("exploding", f"step {step}: activations grow x{_factor(up)} per layer going up ({span}); "
-                               f"{fix}" + (", or smaller weights" if first else ""), act_keys[-1], up))
+                               f"{fix}" + (", or smaller weights" if first else ""), act_keys[-1], up, "act", step))
         else:
             out.append(Finding("healthy", f"step {step}: activations x{_factor(up)} per layer going up ({span}): "
-                               + _healthy(trend), act_keys[-1], up))
+                               + _healthy(trend), act_keys[-1], up, "act", step))
     return out
 
 
@@ -485,9 +490,9 @@ def share_findings(stats: pd.DataFrame, layers: list[dict]) -> list[Finding]:
             out.append(Finding(kind, f"{len(found)} of {n_layers[stat]} layers ('{names[0]}' ... '{names[-1]}') have "
                                f"more than {SHARE_LIMIT:.0%} {what}; the worst, '{worst[0]['layer']}' "
                                f"({worst[0]['kind']}): {text(*worst)}",
-                               worst[0]["layer"], worst[2]))
+                               worst[0]["layer"], worst[2], "share"))
         else:
-            out += [Finding(kind, f"layer '{f[0]['layer']}' ({f[0]['kind']}): {text(*f)}", f[0]["layer"], f[2])
+            out += [Finding(kind, f"layer '{f[0]['layer']}' ({f[0]['kind']}): {text(*f)}", f[0]["layer"], f[2], "share")
                     for f in found]
     return out
 
@@ -502,7 +507,7 @@ def grad_w_findings(stats: pd.DataFrame, layers: list[dict], step: int) -> list[
     ratio = g.max() / g.min()
     return [Finding("info", f"step {step}: std(dC/dW) varies x{ratio:.2f} across the hidden layers (largest "
                     f"'{g.idxmax()}' {g.max():.3g}, smallest '{g.idxmin()}' {g.min():.3g}; Eq. 14: equal "
-                    "under normalized init)", str(g.idxmax()), float(ratio))]
+                    "under normalized init)", str(g.idxmax()), float(ratio), "grad_w", step)]
 
 
 def diagnose(stats: pd.DataFrame, layers: list[dict], init: str | None = None) -> list[Finding]:
@@ -660,13 +665,13 @@ def report(run: WatchRun, out: str | Path | None = None, steps: list[int] | None
     pred, no_pred = mean_field(run)
     tf = theory_finding(run.stats, run.layers, pred, run.info) if pred is not None else None
     if tf is not None:  # after the trends at init it stands beside
-        at = [i for i, f in enumerate(found) if f.text.startswith(("step 0: dC/ds", "step 0: activations"))]
+        at = [i for i, f in enumerate(found) if f.step == 0 and f.about in ("grad_s", "act")]
         found.insert(at[-1] + 1 if at else len(found), tf)
     d = run.info.get("diverged_at")
     if d is not None:
         found.insert(0, Finding("diverged", f"this member diverged at update {d} (a non-finite loss; the trainer "
                                 f"froze it there): only its records before update {d} are read; try a smaller "
-                                f"learning rate than {run.info.get('lr')}", None, float(d)))
+                                f"learning rate than {run.info.get('lr')}", None, float(d), "diverged"))
     out.mkdir(parents=True, exist_ok=True)
     figs = figures(run, out, steps, pred if tf is not None else None)
     info = run.info
@@ -707,8 +712,8 @@ def sweep_runs(path: str | Path) -> list[Path]:
 def _init_factors(found: list[Finding]) -> str:
     """"x0.57 (x0.58)": the measured per-layer factor of dC/ds going down at init and the mean-field
     one, from the findings ("" where there is no record at init)."""
-    meas = next((f.value for f in found if f.text.startswith("step 0: dC/ds")), None)
-    pred = next((f.value for f in found if f.text.startswith("step 0: mean-field")), None)
+    meas = next((f.value for f in found if f.step == 0 and f.about == "grad_s"), None)
+    pred = next((f.value for f in found if f.step == 0 and f.about == "theory"), None)
     if meas is None or not np.isfinite(meas):
         return ""
     return f"x{_factor(meas)}" + (f" (x{_factor(pred)})" if pred is not None and np.isfinite(pred) else "")
