@@ -233,6 +233,12 @@ def test_cli(capsys):
     want = T.dead_share(x, 14)
     assert len(lines) == 2 and lines[0] == lines[1]
     assert lines[0].endswith(", ".join(f"{v:.1%}" for v in want[:12]) + f" ... {want[-1]:.1%} at layer 14"), lines[0]
+    # with --q0 there are no inputs to predict it from: one line says so (it said nothing)
+    assert TM.main(["activation=relu", "init=he", "model.depth=4", "--q0", "0.1"]) == 0
+    out = capsys.readouterr().out
+    assert [ln for ln in out.splitlines() if ln.startswith("dead units")] == [
+        "dead units: not predicted from --q0 (the share needs the inputs themselves, not their mean square); "
+        "leave out --q0 for the data set's monitor set"]
 
 
 def test_interpolated_moments_for_many_examples():

@@ -101,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"dead units (<= 0 on all {len(q0)} monitor examples; the same for every scale of random weights) "
                       "per layer: " + ", ".join(f"{v:.1%}" for v in dead[:12]) + (" ..." if depth > 12 else "")
                       + (f" {dead[-1]:.1%} at layer {depth}" if depth > 12 else ""))
+            elif act == "relu":
+                print("dead units: not predicted from --q0 (the share needs the inputs themselves, not their mean "
+                      "square); leave out --q0 for the data set's monitor set")
             if depth > 1:
                 print(f"ratio layer {depth} / layer 1: act std {hid.act_std.iloc[-1] / hid.act_std.iloc[0]:.4g}, "
                       f"dC/ds std {hid.grad_s_std.iloc[-1] / hid.grad_s_std.iloc[0]:.4g}")
