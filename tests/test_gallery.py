@@ -149,3 +149,12 @@ def test_only_names_a_figure_by_its_number_and_nothing_else():
     assert ids("relu30") == ["relu30_init", "relu30_dead", "relu30_train"]
     assert ids("test_error") == ["fig11", "fig12"]
     assert plot.claim_ids(["fig12", "table1"]) == ["fig12", "table1"]
+
+
+def test_only_help_names_every_claim_that_is_not_a_figure():
+    """``--only``'s help listed the claim ids by hand (relu30_dead was missing until it was added there);
+    now it reads them from glorot/claims/: the same ids as the registry's."""
+    from glorot import claims
+
+    want = sorted(c.id for c in claims.all_claims() if not plot._FIG_ID.fullmatch(c.id))
+    assert plot.claim_names() == want and "relu30_dead" in want and "table1" in want

@@ -99,6 +99,13 @@ def figure_id(name: str) -> str:
     return f"fig{int(m[1]):02d}" if m else name
 
 
+def claim_names() -> list[str]:
+    """The ids of the claims that are not a paper figure (fig01 ... fig12), for ``--help``: the
+    modules of glorot/claims/, each named by its claim's id, read without importing them."""
+    here = Path(__file__).resolve().parent / "claims"
+    return sorted(p.stem for p in here.glob("*.py") if p.stem != "__init__" and not _FIG_ID.fullmatch(p.stem))
+
+
 def select(only: list[str] | None):
     """The claims with a figure, all or those named by ``only``: claim ids (a figure's number as
     ``fig6`` or ``fig06``, which names that figure alone: ``fig1`` is not ``fig10``) or parts of
@@ -414,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
                          "its runs (default: %(default)s)")
     ap.add_argument("--out", help="output folder (default: results; for a glorot.watch run, RUN/diagnosis)")
     ap.add_argument("--only", nargs="+", metavar="FIG", help="only these claims: ids (fig01 ... fig12, or fig1 ... fig12; "
-                    "table1, relu_init, relu30_init, relu30_dead, relu30_train, jacobian, pitfall_*, depth30; see glorot/claims/) "
+                    f"{', '.join(claim_names())}; see glorot/claims/) "
                     "or parts of file names (relu30, saturation); a comma list works too")
     ap.add_argument("--data", choices=DATASETS, help="only runs on this data set (e.g. the Shapeset versions "
                     "of Figs. 2-10: --data shapeset --out results/shapeset)")
