@@ -149,7 +149,7 @@ def draw(stats: pd.DataFrame, caption: str = "") -> Figure:
                     label="predicted at init (arc-cosine kernel)")
             if when == "at init":
                 ax.fill_between(pred.index, 100 * np.clip(pred.values - tol, 0, None), 100 * (pred.values + tol), color="0.85",
-                                zorder=0, label=f"+-{100 * tol:.1f} points (the verdict's tolerance)")
+                                zorder=0, label=f"+-{100 * tol:.1f} points: the tolerance on the mean over the layers")
         ax.set_xlabel("Hidden layer")
         ax.set_title(when, fontsize=9)
         ax.legend(fontsize=7)
