@@ -691,6 +691,7 @@ def test_trend_kind_known_answers():
     assert trend_kind(1.06, 1.06 ** 99) == "exploding"  # the same per layer over 100 layers: x320
     assert trend_kind(0.98, 0.98 ** 29) == "level" and trend_kind(0.97, 0.97 ** 29) == "mild" and trend_kind(1.3, 1.3 ** 2) == "level"  # x1.69: within x2
     assert trend_kind(0.0, 0.0) == "vanishing"
+    assert trend_kind(float("nan"), float("nan")) == "level"  # as the old rule had it (NaN compares false)
 
 
 def test_a_gentle_trend_over_many_layers_is_mild_and_a_steep_one_flagged():

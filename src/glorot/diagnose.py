@@ -68,7 +68,7 @@ log = logging.getLogger("glorot.diagnose")
 #: a trend is flagged when it changes the std by more than ``TREND_LIMIT`` over the stack and by more
 #: than ``LAYER_LIMIT`` per layer, or by more than ``STRONG_LIMIT`` over the stack whatever it does per
 #: layer: Fig. 7's standard init (x0.58 per layer) is flagged at any depth, a trained He stack's
-#: x1.06 per layer over 29 layers (x4.8) is a mild trend, x1.06 over 100 layers (x320) is not
+#: x1.06 per layer over 29 layers (x4.8) is a mild trend, x1.06 over 100 layers (x320) is flagged
 TREND_LIMIT, LAYER_LIMIT, STRONG_LIMIT = 2.0, 1.1, 10.0
 #: a layer is flagged when more than this share is saturated / dead
 SHARE_LIMIT = 0.10
@@ -365,7 +365,10 @@ def _caveat(descs: list[dict]) -> str:
 
 def trend_kind(per_layer: float, total: float) -> str:
     """``vanishing`` / ``exploding`` (flagged: :data:`TREND_LIMIT` and :data:`LAYER_LIMIT`, or
-    :data:`STRONG_LIMIT`), ``mild`` (more than x2 over the stack, but gently) or ``level``."""
+    :data:`STRONG_LIMIT`), ``mild`` (more than x2 over the stack, but gently) or ``level`` (also what
+    a factor that is not a number gets, as before the mild trends were told apart)."""
+    if np.isnan(per_layer) or np.isnan(total):
+        return "level"
     big = max(total, 1 / total) if total > 0 else np.inf
     steep = max(per_layer, 1 / per_layer) if per_layer > 0 else np.inf
     if big > STRONG_LIMIT or (big > TREND_LIMIT and steep > LAYER_LIMIT):
