@@ -137,3 +137,29 @@ def test_recorded_dead_share_of_a_stack_against_the_prediction():
         assert [r["verdict"] for r in C.judge(df)] == ["reproduced", "reproduced"]
     finally:
         PRED = old
+
+
+def test_the_prediction_is_made_for_the_runs_monitor_set(tmp_path, monkeypatch):
+    """A run recorded on 100 monitor examples is judged against the prediction for those 100 (the
+    share dead on fewer examples is larger); the size comes from the runs' config.yaml."""
+    from types import SimpleNamespace
+
+    from glorot import theory_claims as TC
+
+    runs = []
+    for name, size in (("a", 100), ("b", 100)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.yaml").write_text(f"data:\n  name: mnist\n  monitor_size: {size}\n")
+        runs.append({"run_dir": str(tmp_path / name)})
+    assert TC.monitor_size(pd.DataFrame(runs)) == 100
+    assert TC.monitor_size(pd.DataFrame(columns=["run_dir"])) == 300  # no run says: the data configs' 300
+    (tmp_path / "b" / "config.yaml").write_text("data:\n  monitor_size: 50\n")
+    with pytest.raises(ValueError, match=r"different sizes: \[50, 100\]"):
+        TC.monitor_size(pd.DataFrame(runs))
+    (tmp_path / "b" / "config.yaml").write_text("data:\n  monitor_size: 100\n")
+    asked = []
+    monkeypatch.setattr(C.TC, "predicted_dead",
+                        lambda depth, data="mnist", *a, monitor_size=300, **k: asked.append(monitor_size) or PRED[:depth])
+    s = {(i, k): PRED for i in C.INITS for k in (0, 1)}
+    rows = C.CLAIM.judge(SimpleNamespace(stats=stats_frame(s), runs=pd.DataFrame(runs)))
+    assert asked == [100] and [r["verdict"] for r in rows] == ["reproduced", "reproduced"]

@@ -97,6 +97,23 @@ def inputs_q0(data: str = "mnist", root: str = DATA_ROOT, monitor_size: int = 30
     return {"monitor": mon, "train": tr, "n_in": n_in, "n_out": n_out}
 
 
+def monitor_size(runs: pd.DataFrame, default: int = 300) -> int:
+    """The monitor set's size the runs recorded on (``data.monitor_size`` of their ``config.yaml``;
+    ``default``, the data configs' 300, where no run says); several different sizes are an error."""
+    from omegaconf import OmegaConf  # noqa: PLC0415
+
+    sizes = set()
+    for d in (runs.run_dir.dropna().unique() if "run_dir" in runs else []):
+        cfg = Path(d) / "config.yaml"
+        if cfg.exists():
+            size = OmegaConf.select(OmegaConf.load(cfg), "data.monitor_size")
+            if size is not None:
+                sizes.add(int(size))
+    if len(sizes) > 1:
+        raise ValueError(f"runs recorded on monitor sets of different sizes: {sorted(sizes)}")
+    return sizes.pop() if sizes else int(default)
+
+
 @lru_cache(maxsize=8)
 def predicted_dead(depth: int, data: str = "mnist", root: str = DATA_ROOT, monitor_size: int = 300) -> np.ndarray:
     """glorot.theory.dead_share on the data's monitor set: the predicted share of units dead (<= 0 on

@@ -62,11 +62,13 @@ def dead_at(stats: pd.DataFrame, step: str = "first") -> pd.DataFrame:
     return s[["init", "seed", "layer", "value"]].sort_values(["init", "seed", "layer"])
 
 
-def predicted(stats: pd.DataFrame) -> pd.Series:
-    """The predicted share per hidden layer (index layer 1..depth) for the run's depth and data."""
+def predicted(stats: pd.DataFrame, monitor: int = 300) -> pd.Series:
+    """The predicted share per hidden layer (index layer 1..depth) for the run's depth and data, on
+    the first ``monitor`` examples of its monitor set (the runs' ``data.monitor_size``)."""
     depth = int(stats.depth.max())
     data = str(stats["data"].dropna().iloc[0]) if "data" in stats and stats["data"].notna().any() else "mnist"
-    return pd.Series(TC.predicted_dead(depth, data), index=np.arange(1, depth + 1), name="predicted")
+    return pd.Series(TC.predicted_dead(depth, data, monitor_size=int(monitor)), index=np.arange(1, depth + 1),
+                     name="predicted")
 
 
 def _thirds(v: pd.Series) -> tuple[float, float]:
@@ -80,12 +82,12 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
-def judge(stats: pd.DataFrame) -> list[dict]:
+def judge(stats: pd.DataFrame, monitor: int = 300) -> list[dict]:
     d0 = dead_at(stats)
     if d0.empty or not set(INITS) <= set(d0.init):
         return [missing("relu30_dead", "no act/dead statistics at init for lecun and he (runs recorded before "
                                        "the recorder wrote the dead-unit share: train them again)")]
-    pred = predicted(stats)
+    pred = predicted(stats, monitor)
     width = int(stats.width.max())
     p = float(pred.mean())
     seeds = sorted(d0.seed.unique())
@@ -125,7 +127,7 @@ def judge(stats: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def draw(stats: pd.DataFrame, caption: str = "") -> Figure:
+def draw(stats: pd.DataFrame, caption: str = "", monitor: int = 300) -> Figure:
     """Dead share per hidden layer: at init, measured per init (markers, band over seeds) with the
     predicted share (black, dashed; grey band: the stated tolerance); after training beside it."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
@@ -133,7 +135,7 @@ def draw(stats: pd.DataFrame, caption: str = "") -> Figure:
     pred = None
     if len(d0):
         try:
-            pred = predicted(stats)
+            pred = predicted(stats, monitor)
         except Exception as e:  # noqa: BLE001 - no data file for the inputs: draw the measurements alone
             import warnings  # noqa: PLC0415
             warnings.warn(f"dead-unit prediction unavailable: {type(e).__name__}: {e}", stacklevel=2)
@@ -161,4 +163,5 @@ def draw(stats: pd.DataFrame, caption: str = "") -> Figure:
 
 CLAIM = Claim(id="relu30_dead", title="Beside He et al.: 2/n keeps the variance, not the units: dead ReLU units at init",
               order=14.5, experiments=("relu30",), needs=("stats",), stem="ext_relu30_dead",
-              draw=lambda d, c: draw(d.stats, c), judge=lambda d: judge(d.stats))
+              draw=lambda d, c: draw(d.stats, c, TC.monitor_size(d.runs)),
+              judge=lambda d: judge(d.stats, TC.monitor_size(d.runs)))
