@@ -53,7 +53,6 @@ import os
 import sys
 import urllib.parse
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -234,29 +233,6 @@ def suite_run(path: Path, info: dict, r, member: int | None = None) -> WatchRun:
     }, rename(r.stats), rename(r.hist), rename(r.jacobian, jac=True))
 
 
-@lru_cache(maxsize=4)
-def _inputs(data_yaml: str) -> tuple:
-    """The monitor set's per-example second moments, the training set's mean x^2 (what
-    ``init=critical`` is built with), n_in, the classes and the monitor inputs of a run's data config
-    (cached: a sweep shares one)."""
-    from omegaconf import OmegaConf  # noqa: PLC0415
-
-    from glorot.theory import data_q0  # noqa: PLC0415
-
-    cfg = OmegaConf.create(data_yaml)
-    q0, ds = data_q0(cfg)
-    x = ds.monitor(int(cfg.monitor_size))[0].double().numpy()
-    return q0, float(ds.train_x.double().square().mean()), int(ds.n_in), int(ds.n_classes), x
-
-
-@lru_cache(maxsize=8)
-def _dead_theory(data_yaml: str, depth: int) -> np.ndarray:
-    """glorot.theory.dead_share on a run's monitor set (cached: a sweep's ReLU runs share it)."""
-    from glorot.theory import dead_share  # noqa: PLC0415
-
-    return dead_share(_inputs(data_yaml)[4], depth)
-
-
 def mean_field(run: WatchRun) -> tuple[pd.DataFrame | None, str | None]:
     """glorot.theory's prediction at init for a glorot.train member (per hidden layer 1..depth:
     act_std, grad_s_std; for ReLU also dead, the share of units never positive on the monitor set), from
@@ -271,12 +247,12 @@ def mean_field(run: WatchRun) -> tuple[pd.DataFrame | None, str | None]:
     from glorot import theory  # noqa: PLC0415
 
     try:
-        q0, q0_train, n_in, n_out, _ = _inputs(info["data_config"])
+        q0, q0_train, n_in, n_out, _ = theory.monitor_set(info["data_config"])
         pred = theory.predict(info["activation"], info["init"], info["depth"], info["width"], q0, n_in=n_in,
                               n_out=n_out, q0_init=q0_train)
         pred = pred[pred.layer <= info["depth"]].set_index("layer")
         if info["activation"] == "relu" and bool((pred.sigma_w2 > 0).all()):  # random weights of any scale
-            pred["dead"] = _dead_theory(info["data_config"], int(info["depth"]))
+            pred["dead"] = theory.monitor_dead_share(info["data_config"], int(info["depth"]))
     except Exception as e:  # noqa: BLE001 (the prediction is shown beside the record; its absence is said)
         return None, f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:200]
     return pred, None

@@ -39,7 +39,6 @@ reproduced when every judged cell is, not reproduced when more than 10% of them 
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -75,25 +74,21 @@ def tolerance(depth: int, width: int) -> float:
 # --------------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=8)
-def _inputs(data: str, root: str, monitor_size: int):
-    """The monitor set's per-example mean x^2 [M] and its inputs [M, n_in] (float64), the training
-    set's mean x^2, n_in, n_out."""
+def _data_yaml(data: str, root: str, monitor_size: int) -> str:
+    """The data config (``DataConfig`` with these fields, the others at their defaults) as YAML text:
+    the key of glorot.theory.monitor_set's cache, which loads the data set once."""
     from omegaconf import OmegaConf  # noqa: PLC0415
 
     from glorot.config import DataConfig  # noqa: PLC0415
-    from glorot.data import load_dataset  # noqa: PLC0415
 
-    ds = load_dataset(OmegaConf.structured(DataConfig(name=data, root=root, monitor_size=monitor_size)))
-    x, _ = ds.monitor(monitor_size)
-    mon = x.double().square().mean(1).numpy()
-    return mon, x.double().numpy(), float(ds.train_x.double().square().mean()), ds.n_in, ds.n_classes
+    return OmegaConf.to_yaml(OmegaConf.structured(DataConfig(name=str(data), root=str(root),
+                                                             monitor_size=int(monitor_size))))
 
 
 def inputs_q0(data: str = "mnist", root: str = DATA_ROOT, monitor_size: int = 300) -> dict:
     """The data's input second moments: ``monitor`` (per example of the monitor set, [M]), ``train``
     (the training set's mean x^2: init=critical's q0), and ``n_in`` / ``n_out``."""
-    mon, _, tr, n_in, n_out = _inputs(str(data), str(root), int(monitor_size))
+    mon, tr, n_in, n_out, _ = theory.monitor_set(_data_yaml(data, root, monitor_size))
     return {"monitor": mon, "train": tr, "n_in": n_in, "n_out": n_out}
 
 
@@ -114,11 +109,11 @@ def monitor_size(runs: pd.DataFrame, default: int = 300) -> int:
     return sizes.pop() if sizes else int(default)
 
 
-@lru_cache(maxsize=8)
 def predicted_dead(depth: int, data: str = "mnist", root: str = DATA_ROOT, monitor_size: int = 300) -> np.ndarray:
-    """glorot.theory.dead_share on the data's monitor set: the predicted share of units dead (<= 0 on
-    every monitor example) in hidden layers 1..``depth`` of a wide ReLU stack at init, any weight scale."""
-    return theory.dead_share(_inputs(str(data), str(root), int(monitor_size))[1], int(depth))
+    """glorot.theory.dead_share on the data's monitor set (glorot.theory.monitor_dead_share): the
+    predicted share of units dead (<= 0 on every monitor example) in hidden layers 1..``depth`` of a
+    wide ReLU stack at init, any weight scale."""
+    return theory.monitor_dead_share(_data_yaml(data, root, monitor_size), int(depth))
 
 
 def predicted_std(activation: str, init: str, depth: int, width: int, q0, n_in: int = 784, n_out: int = 10,

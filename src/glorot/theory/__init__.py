@@ -488,3 +488,23 @@ def data_q0(cfg_data, monitor: bool = True):
         x, _ = ds.monitor(int(cfg_data.monitor_size))
         return x.double().square().mean(1).numpy(), ds
     return float(ds.train_x.double().square().mean()), ds
+
+
+@lru_cache(maxsize=8)
+def monitor_set(data_yaml: str) -> tuple:
+    """What the predictions need of a data config (its YAML text, the cache's key): the monitor set's
+    per-example second moments [M] (:func:`data_q0`), the training set's mean x^2 (what
+    ``init=critical`` is built with), n_in, the classes, and the monitor inputs [M, n_in] in float64.
+    Read once per config: glorot.diagnose (a sweep's runs) and glorot.theory_claims share it."""
+    from omegaconf import OmegaConf  # noqa: PLC0415
+
+    cfg = OmegaConf.create(data_yaml)
+    q0, ds = data_q0(cfg)
+    x = ds.monitor(int(cfg.monitor_size))[0].double().numpy()
+    return q0, float(ds.train_x.double().square().mean()), int(ds.n_in), int(ds.n_classes), x
+
+
+@lru_cache(maxsize=8)
+def monitor_dead_share(data_yaml: str, depth: int) -> np.ndarray:
+    """:func:`dead_share` on a data config's monitor set (:func:`monitor_set`), cached."""
+    return dead_share(monitor_set(data_yaml)[4], int(depth))
