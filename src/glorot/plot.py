@@ -550,5 +550,6 @@ def own_runs_hint(data) -> None:
                 shlex.quote(str(target)) if target is not None
                 else "<run folder> (of a run trained with record=paper or record=init)")
 
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -98,7 +98,7 @@ def judge(stats: pd.DataFrame, monitor: int = 300) -> list[dict]:
     layer_mean = d0.groupby("layer").value.mean()
     lo, hi = _thirds(layer_mean)
     tol, tol1 = tolerance(p, width, len(seeds)), tolerance(p, width, 1)
-    grows = [_thirds(v)[1] > _thirds(v)[0] for v in per.values()]
+    grows = [top > bottom for bottom, top in map(_thirds, per.values())]
     ok = abs(measured - p) <= tol and hi > lo
     bad = all(abs(m - p) > tol1 or not g for m, g in zip(mean_layers.values(), grows))
     n = n_seeds(d0)
