@@ -13,7 +13,7 @@ import pandas as pd
 
 from glorot.cli import Parser, positive_float, positive_int
 from glorot.nn import split_spec
-from glorot.theory import critical_points, data_q0, dead_share, depth_scales, moments, predict
+from glorot.theory import critical_points, dead_share, depth_scales, moments, monitor_set, predict
 
 
 # --------------------------------------------------------------------------------------------
@@ -76,9 +76,9 @@ def main(argv: list[str] | None = None) -> int:
 
         n_in, n_out = (SHAPES.get(cfg.data.name) or (int(cfg.data.synthetic.n_in), int(cfg.data.synthetic.n_classes)))
     else:
-        q0, ds = data_q0(cfg.data, monitor=True)
-        q0_init = float(ds.train_x.double().square().mean())
-        n_in, n_out = ds.n_in, ds.n_classes
+        from omegaconf import OmegaConf  # noqa: PLC0415
+
+        q0, q0_init, n_in, n_out, monitor_x = monitor_set(OmegaConf.to_yaml(cfg.data, resolve=True))
         src = (f"{cfg.data.name}: monitor set ({len(q0)} examples) mean x^2 {np.mean(q0):.4f} "
                f"(per example {np.min(q0):.4f}..{np.max(q0):.4f}); training set {q0_init:.4f} (init=critical)")
     pd.set_option("display.width", 200)
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             hid = t[t.layer <= depth]
             if act == "relu" and a.q0 is None:
                 if dead is None:
-                    dead = dead_share(ds.monitor(int(cfg.data.monitor_size))[0].double().numpy(), depth)
+                    dead = dead_share(monitor_x, depth)
                 print(f"dead units (<= 0 on all {len(q0)} monitor examples; the same for every scale of random weights) "
                       "per layer: " + ", ".join(f"{v:.1%}" for v in dead[:12]) + (" ..." if depth > 12 else "")
                       + (f" {dead[-1]:.1%} at layer {depth}" if depth > 12 else ""))
