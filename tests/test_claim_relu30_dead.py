@@ -108,7 +108,7 @@ def test_figure_draws_the_records_and_the_prediction():
     assert "after training" in right.get_title()
 
 
-def test_recorded_dead_share_of_a_stack_against_the_prediction():
+def test_recorded_dead_share_of_a_stack_against_the_prediction(monkeypatch):
     """The oracle end to end: the recorder's ``dead`` of an 8 x 1000 ReLU stack at init (He and LeCun
     from one seed) on correlated inputs, judged against glorot.theory.dead_share of those inputs."""
     from glorot.record import dead_units
@@ -128,15 +128,11 @@ def test_recorded_dead_share_of_a_stack_against_the_prediction():
         shares[(init, 0)] = np.array(got)
     assert np.array_equal(shares[("lecun", 0)], shares[("he", 0)])  # the scale changes no sign
     np.testing.assert_allclose(shares[("he", 0)], want, atol=0.04)
-    global PRED
-    old, PRED = PRED, want
-    try:
-        df = stats_frame(shares)
-        df["depth"] = 8
-        df["width"] = 1000
-        assert [r["verdict"] for r in C.judge(df)] == ["reproduced", "reproduced"]
-    finally:
-        PRED = old
+    monkeypatch.setattr(C.TC, "predicted_dead", lambda depth, *a, **k: want[:depth])
+    df = stats_frame(shares)
+    df["depth"] = 8
+    df["width"] = 1000
+    assert [r["verdict"] for r in C.judge(df)] == ["reproduced", "reproduced"]
 
 
 def test_the_prediction_is_made_for_the_runs_monitor_set(tmp_path, monkeypatch):
